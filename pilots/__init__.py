@@ -1,0 +1,95 @@
+"""Datapilots: the platform on which cities choose and run their yearly open-data pilots together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from pilots.config import check_config, config_for, environment_overrides
+
+__version__ = "0.1.0"
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    ``config_name`` picks a config class (``development``, ``testing``, ``production``; default from
+    ``PILOTS_ENV``, else production). Environment variables override it, and ``overrides`` (tests) override both.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+        instance_path=str(PROJECT_DIR / "instance"),
+    )
+    app.config.from_object(config_for(config_name))
+    app.config.update(environment_overrides())
+    app.config.update(overrides or {})
+    check_config(app.config)
+    app.config["VERSION"] = __version__
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from pilots import cli
+
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from pilots import models  # noqa: F401  (registers the models with the metadata)
+    from pilots.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from pilots.web.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from pilots.models import User
+
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from pilots.security import access
+    from pilots.security.headers import set_security_headers
+    from pilots.web import admin, auth, errors, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    errors.register(app)
+
+    # Endpoints that libraries register: their files are public.
+    access.declare(app, "static", access.ANYONE)
+    access.declare(app, "bootstrap.static", access.ANYONE)
+    app.before_request(access.enforce)
+    app.after_request(set_security_headers)
+
+    from pilots.web.templating import register_template_helpers
+
+    register_template_helpers(app)

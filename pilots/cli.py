@@ -1,0 +1,61 @@
+"""Command-line commands: `flask --app app seed-demo`, `flask --app app create-user`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from pilots.extensions import db
+from pilots.models import CityRole, User
+from pilots.services import accounts, cities
+from pilots.services.accounts import UserData
+from pilots.services.errors import ServiceError
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+
+
+@click.command("seed-demo")
+@click.option("--first-run", is_flag=True, help="Do nothing if the database already has accounts.")
+def seed_demo(first_run: bool) -> None:
+    """Add the demo cities, accounts and content. Running it again adds only what is missing."""
+    from pilots.demo import DEMO_PASSWORD, seed
+
+    if first_run and db.session.scalar(select(func.count(User.id))):
+        click.echo("The database already has accounts; demo data not added.")
+        return
+    created = seed()
+    summary = ", ".join(f"{name}: {count}" for name, count in created.items())
+    click.echo(f"Demo data ready ({summary} created). Every demo account uses the password {DEMO_PASSWORD!r}.")
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", "is_admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--steering", "is_steering", is_flag=True, help="Make the account a steering-committee member.")
+@click.option("--city", "city_slug", help="Slug of the city the account works for (e.g. gent).")
+@click.option("--role", type=click.Choice([role.value for role in CityRole]), default=CityRole.STAFF.value,
+              show_default=True, help="Role in that city.")
+@click.option("--locale", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+def create_user(email: str, name: str, password: str, is_admin: bool, is_steering: bool,
+                city_slug: str | None, role: str, locale: str) -> None:
+    """Create an account, for real deployments."""
+    memberships: tuple[tuple[int, CityRole], ...] = ()
+    if city_slug:
+        city = cities.get_city_by_slug(city_slug)
+        if city is None:
+            raise click.BadParameter(f"no city with slug {city_slug!r}", param_hint="--city")
+        memberships = ((city.id, CityRole(role)),)
+    try:
+        user = accounts.create_user(
+            None, UserData(email=email, name=name, locale=locale, is_admin=is_admin, is_steering=is_steering),
+            password, current_app.config["PASSWORD_MIN_LENGTH"], memberships,
+        )
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Created {user.email} (id {user.id}).")

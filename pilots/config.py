@@ -1,0 +1,140 @@
+"""Configuration classes. Every setting that differs between machines comes from the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+#: The key used when SECRET_KEY is not set. Fine on a laptop; production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - documented development default
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting providers hand out and select the psycopg 3 driver for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'datapilots.sqlite'}"
+    # Pre-ping lets the pool recover by itself after the database restarts.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Sessions: HttpOnly and SameSite=Lax always; Secure in production (see ProductionConfig).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"
+    LANGUAGES = ("nl", "en")
+
+    BOOTSTRAP_SERVE_LOCAL = True  # no CDN anywhere
+
+    # Rate limits: memory storage by default (one process); Redis in production with several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+
+    PASSWORD_MIN_LENGTH = 10
+    PAGE_SIZE = 25
+    HSTS = False
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
+    TRUSTED_PROXIES = 0
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+#: Environment variables read at start-up (never at import), with the setting each one overrides.
+ENVIRONMENT_SETTINGS = {
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+    "LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
+    "SESSION_HOURS": "PERMANENT_SESSION_LIFETIME",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The application refuses to start with this configuration."""
+
+
+def config_for(name: str | None) -> type[Config]:
+    name = name or os.environ.get("PILOTS_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"PILOTS_ENV={name!r} is unknown; use one of {', '.join(CONFIGS)}"
+        ) from None
+
+
+def environment_overrides(environ: dict[str, str] | None = None) -> dict:
+    """The settings given by environment variables, read when the app is created."""
+    environ = os.environ if environ is None else environ
+    overrides: dict = {}
+    for variable, setting in ENVIRONMENT_SETTINGS.items():
+        value = environ.get(variable)
+        if not value:
+            continue
+        if setting == "SQLALCHEMY_DATABASE_URI":
+            value = normalise_database_url(value)
+        elif setting == "PERMANENT_SESSION_LIFETIME":
+            value = timedelta(hours=int(value))
+        elif setting == "TRUSTED_PROXIES":
+            value = int(value)
+        overrides[setting] = value
+    return overrides
+
+
+def check_config(config: dict) -> None:
+    """Fail loudly on settings that would be unsafe in production."""
+    if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        raise ConfigurationError(
+            "SECRET_KEY is not set: production refuses to start with the default key. "
+            "Set SECRET_KEY to a long random value (or PILOTS_ENV=development on a laptop)."
+        )

@@ -1,0 +1,22 @@
+"""Demo content for `flask seed-demo`. Each step is idempotent: it adds only what is missing.
+
+Later features add their own steps to :data:`STEPS`; they run in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pilots.demo.accounts import seed_accounts, seed_cities
+
+DEMO_PASSWORD = "pilot-demo"  # noqa: S105 - published in the README for the demo
+
+STEPS: list[tuple[str, Callable[[], int]]] = [
+    ("cities", seed_cities),
+    ("accounts", lambda: seed_accounts(DEMO_PASSWORD)),
+]
+
+
+def seed() -> dict[str, int]:
+    """Run every step; return how many objects each one created."""
+    return {name: step() for name, step in STEPS}

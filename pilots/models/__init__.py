@@ -1,0 +1,8 @@
+"""The domain models, one module per aggregate. Importing this package registers them all."""
+
+from pilots.models.audit import AuditEvent
+from pilots.models.base import Base, utcnow
+from pilots.models.city import City, CityKind
+from pilots.models.user import CityRole, Membership, User
+
+__all__ = ["AuditEvent", "Base", "City", "CityKind", "CityRole", "Membership", "User", "utcnow"]

@@ -1,0 +1,3 @@
+from pilots.web.admin.views import bp
+
+__all__ = ["bp"]

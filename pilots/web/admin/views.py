@@ -1,0 +1,244 @@
+"""Administration: accounts and their roles, cities, and the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from pilots.extensions import db
+from pilots.models import AuditEvent, City, CityKind, CityRole, User
+from pilots.security.access import ADMIN, allow
+from pilots.services import accounts, cities
+from pilots.services.accounts import UserData
+from pilots.services.cities import CityData
+from pilots.services.errors import ServiceError
+from pilots.web.admin.forms import CityForm, MembershipForm, NewUserForm, PasswordResetForm, UserForm, parse_version
+from pilots.web.forms import ConfirmForm
+from pilots.web.support import apply_service_error, flash_service_error, page_argument, page_size
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _city_choices(blank: bool = False) -> list[tuple[int, str]]:
+    choices = [(city.id, city.name) for city in cities.list_cities()]
+    return [(0, "—"), *choices] if blank else choices
+
+
+def _user_data(form: UserForm) -> UserData:
+    return UserData(
+        email=form.email.data, name=form.name.data, locale=form.locale.data,
+        is_admin=form.is_admin.data, is_steering=form.is_steering.data,
+    )
+
+
+@bp.get("/")
+@allow(ADMIN)
+def index():
+    counts = {
+        "users": db.session.scalar(select(func.count(User.id))),
+        "active_users": db.session.scalar(select(func.count(User.id)).where(User.active.is_(True))),
+        "cities": db.session.scalar(select(func.count(City.id))),
+    }
+    recent = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()
+    return render_template("admin/index.html", counts=counts, recent=recent)
+
+
+@bp.get("/users")
+@allow(ADMIN)
+def users():
+    query_text = request.args.get("q", "").strip()[:100]
+    query = select(User).options(selectinload(User.memberships)).order_by(func.lower(User.name), User.id)
+    if query_text:
+        pattern = f"%{query_text.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
+    pagination = db.paginate(query, page=page_argument(), per_page=page_size(), error_out=False)
+    return render_template("admin/users.html", pagination=pagination, q=query_text, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allow(ADMIN)
+def new_user():
+    form = NewUserForm()
+    form.city_id.choices = _city_choices(blank=True)
+    if form.validate_on_submit():
+        memberships = ((form.city_id.data, CityRole(form.role.data)),) if form.city_id.data else ()
+        try:
+            user = accounts.create_user(
+                current_user, _user_data(form), form.password.data,
+                current_app.config["PASSWORD_MIN_LENGTH"], memberships,
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(user.version)
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(current_user, user.id, _user_data(form), parse_version(form.version.data))
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("Account saved."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    membership_form = MembershipForm()
+    membership_form.city_id.choices = _city_choices()
+    return _render_user(user, form, membership_form, PasswordResetForm())
+
+
+def _render_user(user: User, form: UserForm, membership_form: MembershipForm, password_form: PasswordResetForm):
+    has_errors = bool(form.errors or membership_form.errors or password_form.errors)
+    return render_template(
+        "admin/user_edit.html", user=user, form=form, membership_form=membership_form,
+        password_form=password_form, confirm=ConfirmForm(),
+    ), 400 if has_errors else 200
+
+
+@bp.post("/users/<int:user_id>/memberships")
+@allow(ADMIN)
+def add_membership(user_id: int):
+    user = db.get_or_404(User, user_id)
+    membership_form = MembershipForm()
+    membership_form.city_id.choices = _city_choices()
+    if membership_form.validate_on_submit():
+        try:
+            accounts.set_membership(current_user, user.id, membership_form.city_id.data, CityRole(membership_form.role.data))
+        except ServiceError as error:
+            apply_service_error(membership_form, error)
+        else:
+            flash(_("Role saved."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    form = UserForm(obj=user)
+    form.version.data = str(user.version)
+    return _render_user(user, form, membership_form, PasswordResetForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/memberships/<int:membership_id>/delete")
+@allow(ADMIN)
+def remove_membership(user_id: int, membership_id: int):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            accounts.remove_membership(current_user, user.id, membership_id)
+        except ServiceError as error:
+            flash_service_error(error)
+        else:
+            flash(_("Role removed."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@allow(ADMIN)
+def reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    password_form = PasswordResetForm()
+    if password_form.validate_on_submit():
+        try:
+            accounts.reset_password(current_user, user.id, password_form.password.data, current_app.config["PASSWORD_MIN_LENGTH"])
+        except ServiceError as error:
+            apply_service_error(password_form, error)
+        else:
+            flash(_("Password set."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    form = UserForm(obj=user)
+    form.version.data = str(user.version)
+    membership_form = MembershipForm(formdata=None)
+    membership_form.city_id.choices = _city_choices()
+    return _render_user(user, form, membership_form, password_form)
+
+
+@bp.post("/users/<int:user_id>/active")
+@allow(ADMIN)
+def set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        activate = request.form.get("active") == "1"
+        try:
+            accounts.set_active(current_user, user.id, activate)
+        except ServiceError as error:
+            flash_service_error(error)
+        else:
+            flash(_("Account activated.") if activate else _("Account deactivated."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.get("/cities")
+@allow(ADMIN)
+def city_list():
+    member_counts = dict(
+        db.session.execute(
+            select(City.id, func.count(User.id))
+            .join(City.memberships, isouter=True)
+            .join(User, isouter=True)
+            .group_by(City.id)
+        ).all()
+    )
+    return render_template("admin/cities.html", cities=cities.list_cities(), member_counts=member_counts)
+
+
+def _city_data(form: CityForm) -> CityData:
+    return CityData(
+        name=form.name.data, slug=form.slug.data, nis_code=form.nis_code.data, province=form.province.data,
+        kind=CityKind(form.kind.data), active=form.active.data,
+    )
+
+
+@bp.route("/cities/new", methods=["GET", "POST"])
+@allow(ADMIN)
+def new_city():
+    form = CityForm()
+    if form.validate_on_submit():
+        try:
+            city = cities.create_city(current_user, _city_data(form))
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("City %(name)s created.", name=city.name), "success")
+            return redirect(url_for("admin.city_list"))
+    return render_template("admin/city_form.html", form=form, city=None), 400 if form.errors else 200
+
+
+@bp.route("/cities/<int:city_id>", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit_city(city_id: int):
+    city = db.get_or_404(City, city_id)
+    form = CityForm(obj=city if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(city.version)
+        form.kind.data = city.kind.value
+    if form.validate_on_submit():
+        try:
+            cities.update_city(current_user, city.id, _city_data(form), parse_version(form.version.data))
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("City saved."), "success")
+            return redirect(url_for("admin.city_list"))
+    return render_template("admin/city_form.html", form=form, city=city), 400 if form.errors else 200
+
+
+@bp.get("/audit")
+@allow(ADMIN)
+def audit_log():
+    action = request.args.get("action", "").strip()[:64]
+    object_type = request.args.get("object_type", "").strip()[:64]
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    pagination = db.paginate(query, page=page_argument(), per_page=50, error_out=False)
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return render_template("admin/audit.html", pagination=pagination, action=action, object_type=object_type, actions=actions)

@@ -1,0 +1,3 @@
+from pilots.web.auth.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,54 @@
+"""Error pages for 400, 403, 404, 405, 429 and 500, in the visitor's language."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from pilots.extensions import db
+
+PAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. If you sent a form, reload the page and try again.")),
+    403: (_l("Access denied"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist, or no longer exists.")),
+    405: (_l("Method not allowed"), _l("This page cannot be used this way.")),
+    429: (_l("Too many attempts"), _l("You tried this too often in a short time. Wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
+}
+CSRF_MESSAGE = _l("The form was too old or did not come from this site. Reload the page and send it again.")
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def render_error(code: int, message=None):
+    title, default_message = PAGES.get(code, PAGES[500] if code >= 500 else PAGES[400])
+    message = message or default_message
+    if _wants_json():
+        return jsonify({"error": str(title), "message": str(message), "status": code}), code
+    return render_template("errors/error.html", title=title, message=message, code=code), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = render_error(error.code)
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            body, code = response
+            return body, code, {"Allow": ", ".join(error.valid_methods)}
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        db.session.rollback()
+        return render_error(500)

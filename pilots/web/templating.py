@@ -1,0 +1,30 @@
+"""Helpers available in every template."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from pilots.models import CityKind, CityRole
+
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+CITY_ROLE_LABELS = {CityRole.STAFF: _l("Staff"), CityRole.VOTER: _l("Staff and voter")}
+CITY_KIND_LABELS = {CityKind.CENTRUMSTAD: _l("Centrumstad"), CityKind.VGC: _l("VGC (Brussels)"), CityKind.OTHER: _l("Other")}
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def inject_globals() -> dict:
+        return {
+            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "language_names": LANGUAGE_NAMES,
+            "city_role_labels": CITY_ROLE_LABELS,
+            "city_kind_labels": CITY_KIND_LABELS,
+            "app_version": app.config["VERSION"],
+        }
+
+    @app.template_filter("datetime")
+    def _format_datetime(value, format: str = "medium") -> str:
+        return format_datetime(value, format) if value is not None else "–"
