@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from pilots.extensions import db
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--first-run", is_flag=True, help="Do nothing if the database already has accounts.")
 def seed_demo(first_run: bool) -> None:
     """Add the demo cities, accounts and content. Running it again adds only what is missing."""
@@ -33,6 +35,7 @@ def seed_demo(first_run: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

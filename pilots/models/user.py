@@ -41,7 +41,9 @@ class User(UserMixin, Base):
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    # The version counts edits of the profile (services bump it), not sign-ins: an administrator's open
+    # form must not go stale because the person signed in meanwhile. Updates still check it.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     # Flask-Login reads is_active: an inactive account cannot sign in and loses its session.
     @property

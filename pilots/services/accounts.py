@@ -151,6 +151,7 @@ def update_user(actor: User, user_id: int, data: UserData, expected_version: int
             setattr(user, field, new)
     with unit_of_work(_l("Another account already uses this email address."), "email"):
         if changes:
+            user.version += 1
             audit.record(actor, "user.updated", "user", user.id, changes=changes)
     return user
 

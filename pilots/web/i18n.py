@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 SESSION_KEY = "locale"
@@ -10,6 +10,8 @@ SESSION_KEY = "locale"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI and background work use the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get(SESSION_KEY)
     if chosen in languages:
         return chosen

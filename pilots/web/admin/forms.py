@@ -7,13 +7,14 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from pilots.models import CityKind, CityRole
 from pilots.web.auth.forms import min_password_length
+from pilots.web.forms import choices
 from pilots.web.templating import CITY_KIND_LABELS, CITY_ROLE_LABELS, LANGUAGE_NAMES
 
 
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     email = EmailField(_l("Email address"), validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()), default="nl")
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()), default="nl")
     is_steering = BooleanField(_l("Member of the steering committee"))
     is_admin = BooleanField(_l("Administrator"))
     version = HiddenField()
@@ -28,13 +29,13 @@ class NewUserForm(UserForm):
     )
     city_id = SelectField(_l("City"), coerce=int, validators=[Optional()],
                           description=_l("Optional: the city this person works for."))
-    role = SelectField(_l("Role in the city"), choices=[(r.value, CITY_ROLE_LABELS[r]) for r in CityRole], default=CityRole.VOTER.value)
+    role = SelectField(_l("Role in the city"), choices=choices((r.value, CITY_ROLE_LABELS[r]) for r in CityRole), default=CityRole.VOTER.value)
     submit = SubmitField(_l("Create account"))
 
 
 class MembershipForm(FlaskForm):
     city_id = SelectField(_l("City"), coerce=int, validators=[InputRequired()])
-    role = SelectField(_l("Role in the city"), choices=[(r.value, CITY_ROLE_LABELS[r]) for r in CityRole])
+    role = SelectField(_l("Role in the city"), choices=choices((r.value, CITY_ROLE_LABELS[r]) for r in CityRole))
     submit = SubmitField(_l("Add or change role"))
 
 
@@ -54,7 +55,7 @@ class CityForm(FlaskForm):
     nis_code = StringField(_l("NIS code"), validators=[Optional(), Regexp(r"^\d{5}$", message=_l("A NIS code has five digits."))],
                            description=_l("Five digits; leave empty for the VGC."))
     province = StringField(_l("Province"), validators=[Length(max=64)])
-    kind = SelectField(_l("Kind"), choices=[(k.value, CITY_KIND_LABELS[k]) for k in CityKind], default=CityKind.CENTRUMSTAD.value)
+    kind = SelectField(_l("Kind"), choices=choices((k.value, CITY_KIND_LABELS[k]) for k in CityKind), default=CityKind.CENTRUMSTAD.value)
     active = BooleanField(_l("Active in the programme"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Save"))

@@ -16,15 +16,15 @@ from pilots.services.accounts import UserData
 from pilots.services.cities import CityData
 from pilots.services.errors import ServiceError
 from pilots.web.admin.forms import CityForm, MembershipForm, NewUserForm, PasswordResetForm, UserForm, parse_version
-from pilots.web.forms import ConfirmForm
+from pilots.web.forms import ConfirmForm, choices
 from pilots.web.support import apply_service_error, flash_service_error, page_argument, page_size
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _city_choices(blank: bool = False) -> list[tuple[int, str]]:
-    choices = [(city.id, city.name) for city in cities.list_cities()]
-    return [(0, "—"), *choices] if blank else choices
+def _city_choices(blank: bool = False) -> list:
+    pairs = [(city.id, city.name) for city in cities.list_cities()]
+    return choices([(0, "—"), *pairs] if blank else pairs)
 
 
 def _user_data(form: UserForm) -> UserData:

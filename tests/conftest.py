@@ -1,0 +1,185 @@
+"""Shared fixtures: the app on a real database built by the migrations, clients, users and helpers.
+
+The database is SQLite in a temporary file by default, or PostgreSQL when TEST_DATABASE_URL is set
+(for example ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). Its schema is dropped and rebuilt
+with ``alembic upgrade`` once per run; every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from pilots import create_app
+from pilots.config import normalise_database_url
+from pilots.extensions import db, limiter
+from pilots.models import CityRole
+from tests import factories
+
+PASSWORD = "correct-horse-battery"
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def drop_everything(engine: sa.Engine) -> None:
+    """Leave a clean, empty schema (PostgreSQL: the whole public schema; SQLite: every table)."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            for table in sa.inspect(connection).get_table_names():
+                connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+def make_app(url: str, **overrides) -> Flask:
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> Iterator[Flask]:
+    app = make_app(database_url(tmp_path_factory))
+    with app.app_context():
+        drop_everything(db.engine)
+        flask_migrate.upgrade()  # the schema comes from the migrations, as in production
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def empty_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(request) -> Iterator[None]:
+    """Every test starts with empty tables and fresh rate-limit counters."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    empty_tables(app)
+    with app.app_context():
+        limiter.reset()
+    yield
+
+
+class Client(FlaskClient):
+    """A test client that sends a valid CSRF token with every form post, unless ``csrf=False``."""
+
+    def csrf_token(self) -> str:
+        app = self.application
+        field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        with self.session_transaction() as session:
+            if field not in session:
+                session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+            raw = session[field]
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+        return self.post("/login", data={"email": email, "password": password}, follow_redirects=follow)
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def in_app(app: Flask):
+    """``with in_app() as session:`` runs a block in an app context (for setup and for checking the database)."""
+
+    @contextmanager
+    def context():
+        with app.app_context():
+            yield db.session
+
+    return context
+
+
+@pytest.fixture
+def make_user(in_app):
+    """Create a user and return its id. ``city`` (a slug) and ``role`` give it a membership."""
+
+    def make(email: str = "someone@example.org", *, city: str | None = None, role: CityRole = CityRole.VOTER, **fields) -> int:
+        with in_app():
+            user = factories.UserFactory(email=email, password=PASSWORD, **fields)
+            if city is not None:
+                factories.MembershipFactory(user=user, city=factories.city(city), role=role)
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def admin_client(client: Client, make_user) -> Client:
+    make_user("admin@example.org", name="Ada Admin", is_admin=True)
+    assert client.login("admin@example.org").status_code == 302
+    return client
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block (to catch N+1 queries)."""
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+SHARED_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_reference() -> str:
+    path = SHARED_DIR / "reference" / "smart-flanders.md"
+    if not path.exists():
+        pytest.skip(f"the programme reference {path} is absent (it lies beside the project in CI)")
+    return path.read_text(encoding="utf-8")

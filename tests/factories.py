@@ -1,0 +1,73 @@
+"""factory_boy factories. Use them inside an app context (the ``in_app`` fixture)."""
+
+from __future__ import annotations
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import select
+
+from pilots.extensions import db
+from pilots.models import City, CityKind, CityRole, Membership, User
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 - resolved per app context
+        sqlalchemy_session_persistence = "commit"
+
+
+class CityFactory(BaseFactory):
+    class Meta:
+        model = City
+
+    name = factory.Sequence(lambda n: f"Stad {n}")
+    slug = factory.Sequence(lambda n: f"stad-{n}")
+    nis_code = factory.Sequence(lambda n: f"{90000 + n:05d}")
+    province = "Oost-Vlaanderen"
+    kind = CityKind.CENTRUMSTAD
+    active = True
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+        exclude = ("password",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    name = factory.Faker("name", locale="nl_BE")
+    password = "correct-horse-battery"
+    password_hash = factory.LazyAttribute(lambda o: _hash(o.password))
+    locale = "nl"
+    active = True
+    is_admin = False
+    is_steering = False
+
+
+class MembershipFactory(BaseFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    city = factory.SubFactory(CityFactory)
+    role = CityRole.VOTER
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    """Hash once per password per run: hashing is deliberately slow."""
+    from werkzeug.security import generate_password_hash
+
+    if password not in _HASHES:
+        _HASHES[password] = generate_password_hash(password)
+    return _HASHES[password]
+
+
+def city(slug: str) -> City:
+    """The city with this slug, created on first use (name derived from the slug)."""
+    found = db.session.scalar(select(City).where(City.slug == slug))
+    if found is not None:
+        return found
+    return CityFactory(slug=slug, name=slug.replace("-", " ").title())

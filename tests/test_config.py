@@ -1,0 +1,74 @@
+"""Configuration comes from the environment; production refuses unsafe settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pilots import create_app
+from pilots.config import DEFAULT_SECRET_KEY, ConfigurationError, environment_overrides, normalise_database_url
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app("production")
+    with pytest.raises(ConfigurationError):
+        create_app("production", {"SECRET_KEY": DEFAULT_SECRET_KEY})
+
+
+def test_production_is_the_default_and_hardened(monkeypatch, tmp_path):
+    monkeypatch.delenv("PILOTS_ENV", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    app = create_app()
+    assert app.config["ENV_NAME"] == "production"
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    response = app.test_client().get("/", base_url="https://datapilots.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_unknown_environment_name():
+    with pytest.raises(ConfigurationError, match="unknown"):
+        create_app("staging")
+
+
+def test_environment_overrides():
+    overrides = environment_overrides({
+        "DATABASE_URL": "postgres://u@db/pilots", "SECRET_KEY": "s", "SESSION_HOURS": "2",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "TRUSTED_PROXIES": "1",
+    })
+    assert overrides["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/pilots"
+    assert overrides["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=2)
+    assert overrides["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert overrides["TRUSTED_PROXIES"] == 1
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_normalise_database_url(url, expected):
+    assert normalise_database_url(url) == expected
+
+
+def test_proxy_headers_are_trusted_only_when_configured(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    from tests.conftest import make_app
+
+    for proxies, expected in [(0, "127.0.0.1"), (1, "203.0.113.7")]:
+        app = make_app(url, TRUSTED_PROXIES=proxies)
+
+        @app.get("/ip")
+        def ip():
+            from flask import request
+
+            return request.remote_addr
+
+        from pilots.security import access
+
+        access.declare(app, "ip", access.ANYONE)
+        assert app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7"}).text == expected
