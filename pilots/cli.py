@@ -42,11 +42,17 @@ def seed_demo(first_run: bool) -> None:
 @click.option("--admin", "is_admin", is_flag=True, help="Make the account an administrator.")
 @click.option("--steering", "is_steering", is_flag=True, help="Make the account a steering-committee member.")
 @click.option("--city", "city_slug", help="Slug of the city the account works for (e.g. gent).")
-@click.option("--role", type=click.Choice([role.value for role in CityRole]), default=CityRole.STAFF.value,
-              show_default=True, help="Role in that city.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in CityRole]),
+    default=CityRole.STAFF.value,
+    show_default=True,
+    help="Role in that city.",
+)
 @click.option("--locale", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
-def create_user(email: str, name: str, password: str, is_admin: bool, is_steering: bool,
-                city_slug: str | None, role: str, locale: str) -> None:
+def create_user(
+    email: str, name: str, password: str, is_admin: bool, is_steering: bool, city_slug: str | None, role: str, locale: str
+) -> None:
     """Create an account, for real deployments."""
     memberships: tuple[tuple[int, CityRole], ...] = ()
     if city_slug:
@@ -56,8 +62,11 @@ def create_user(email: str, name: str, password: str, is_admin: bool, is_steerin
         memberships = ((city.id, CityRole(role)),)
     try:
         user = accounts.create_user(
-            None, UserData(email=email, name=name, locale=locale, is_admin=is_admin, is_steering=is_steering),
-            password, current_app.config["PASSWORD_MIN_LENGTH"], memberships,
+            None,
+            UserData(email=email, name=name, locale=locale, is_admin=is_admin, is_steering=is_steering),
+            password,
+            current_app.config["PASSWORD_MIN_LENGTH"],
+            memberships,
         )
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None

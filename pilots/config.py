@@ -108,9 +108,7 @@ def config_for(name: str | None) -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise ConfigurationError(
-            f"PILOTS_ENV={name!r} is unknown; use one of {', '.join(CONFIGS)}"
-        ) from None
+        raise ConfigurationError(f"PILOTS_ENV={name!r} is unknown; use one of {', '.join(CONFIGS)}") from None
 
 
 def environment_overrides(environ: dict[str, str] | None = None) -> dict:

@@ -53,7 +53,7 @@ def _admin_urls(app) -> list[str]:
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client):
-    for url in _admin_urls(app) + ["/account"]:
+    for url in [*_admin_urls(app), "/account"]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/login?next=" in response.headers["Location"], url

@@ -17,16 +17,23 @@ def _actions(session) -> list[str]:
     return session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
 
 
-NEW_USER = {"name": "Nora Nieuw", "email": "nora@example.org", "locale": "en", "password": "long-enough-pw",
-            "city_id": "0", "role": "voter"}
+NEW_USER = {
+    "name": "Nora Nieuw",
+    "email": "nora@example.org",
+    "locale": "en",
+    "password": "long-enough-pw",
+    "city_id": "0",
+    "role": "voter",
+}
 
 
 class TestCreateUser:
     def test_create_with_a_city_role(self, admin_client, in_app):
         with in_app():
             gent_id = factories.city("gent").id
-        response = admin_client.post("/admin/users/new", data={**NEW_USER, "city_id": str(gent_id), "is_steering": "y"},
-                                     follow_redirects=True)
+        response = admin_client.post(
+            "/admin/users/new", data={**NEW_USER, "city_id": str(gent_id), "is_steering": "y"}, follow_redirects=True
+        )
         assert response.status_code == 200
         assert "Account nora@example.org aangemaakt." in response.text
         with in_app() as session:
@@ -49,7 +56,9 @@ class TestCreateUser:
             assert session.scalar(select(func.count(User.id))) == 2
 
     def test_bad_input_messages(self, admin_client):
-        response = admin_client.post("/admin/users/new", data={**NEW_USER, "email": "not-an-email", "password": "short", "name": ""})
+        response = admin_client.post(
+            "/admin/users/new", data={**NEW_USER, "email": "not-an-email", "password": "short", "name": ""}
+        )
         assert response.status_code == 400
         assert "Gebruik minstens 10 tekens." in response.text
         assert response.text.count('aria-invalid="true"') == 3
@@ -64,8 +73,10 @@ class TestEditUser:
         user_id = make_user("edit@example.org", name="Old Name")
         page = admin_client.get(f"/admin/users/{user_id}")
         assert 'name="version" type="hidden" value="1"' in page.text
-        response = admin_client.post(f"/admin/users/{user_id}", data={
-            "name": "New Name", "email": "edit@example.org", "locale": "nl", "is_admin": "y", "version": "1"})
+        response = admin_client.post(
+            f"/admin/users/{user_id}",
+            data={"name": "New Name", "email": "edit@example.org", "locale": "nl", "is_admin": "y", "version": "1"},
+        )
         assert response.status_code == 302
         with in_app() as session:
             user = session.get(User, user_id)
@@ -79,8 +90,9 @@ class TestEditUser:
             from pilots.services.accounts import UserData, update_user
 
             update_user(None, user_id, UserData(email="edit@example.org", name="Saved by somebody else"), expected_version=1)
-        response = admin_client.post(f"/admin/users/{user_id}", data={
-            "name": "My change", "email": "edit@example.org", "locale": "nl", "version": "1"})
+        response = admin_client.post(
+            f"/admin/users/{user_id}", data={"name": "My change", "email": "edit@example.org", "locale": "nl", "version": "1"}
+        )
         assert response.status_code == 400
         assert "Iemand anders heeft dit intussen bewaard." in response.text
         assert 'value="My change"' in response.text  # what the user typed is kept
@@ -92,22 +104,26 @@ class TestEditUser:
         admin_client.get(f"/admin/users/{user_id}")  # the form is opened at version 1
         other = app.test_client()
         other.post("/login", data={"email": "busy@example.org", "password": PASSWORD, "csrf_token": other.csrf_token()})
-        response = admin_client.post(f"/admin/users/{user_id}", data={
-            "name": "Busy Bee", "email": "busy@example.org", "locale": "nl", "version": "1"})
+        response = admin_client.post(
+            f"/admin/users/{user_id}", data={"name": "Busy Bee", "email": "busy@example.org", "locale": "nl", "version": "1"}
+        )
         assert response.status_code == 302
 
     def test_mangled_version_counts_as_stale(self, admin_client, make_user):
         user_id = make_user("edit@example.org")
-        response = admin_client.post(f"/admin/users/{user_id}", data={
-            "name": "X", "email": "edit@example.org", "locale": "nl", "version": "abc"})
+        response = admin_client.post(
+            f"/admin/users/{user_id}", data={"name": "X", "email": "edit@example.org", "locale": "nl", "version": "abc"}
+        )
         assert response.status_code == 400
 
     def test_last_admin_cannot_lose_the_role(self, admin_client, in_app):
         with in_app() as session:
             admin = _user(session, "admin@example.org")
             admin_id, version = admin.id, admin.version
-        response = admin_client.post(f"/admin/users/{admin_id}", data={
-            "name": "Ada", "email": "admin@example.org", "locale": "nl", "version": str(version)})
+        response = admin_client.post(
+            f"/admin/users/{admin_id}",
+            data={"name": "Ada", "email": "admin@example.org", "locale": "nl", "version": str(version)},
+        )
         assert response.status_code == 400
         assert "minstens één actieve beheerder" in response.text
 
@@ -192,8 +208,14 @@ def test_user_list_searches_and_has_no_n_plus_one(app, admin_client, in_app):
 
 
 class TestCities:
-    DATA = {"name": "Dendermonde", "slug": "dendermonde", "nis_code": "42006", "province": "Oost-Vlaanderen",
-            "kind": "other", "active": "y"}
+    DATA = {
+        "name": "Dendermonde",
+        "slug": "dendermonde",
+        "nis_code": "42006",
+        "province": "Oost-Vlaanderen",
+        "kind": "other",
+        "active": "y",
+    }
 
     def test_create_and_edit(self, admin_client, in_app):
         response = admin_client.post("/admin/cities/new", data=self.DATA, follow_redirects=True)

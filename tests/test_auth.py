@@ -183,8 +183,9 @@ class TestThrottling:
     def test_429_page_in_english(self, app, client):
         limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
         for _ in range(limit + 1):
-            response = client.post("/login", data={"email": "x@example.org", "password": "guess"},
-                                   headers={"Accept-Language": "en"})
+            response = client.post(
+                "/login", data={"email": "x@example.org", "password": "guess"}, headers={"Accept-Language": "en"}
+            )
         assert response.status_code == 429
         assert "Too many attempts" in response.text
 
@@ -193,8 +194,11 @@ class TestPasswordChange:
     def test_change(self, client, make_user):
         make_user("me@example.org")
         client.login("me@example.org")
-        response = client.post("/account", data={"current_password": PASSWORD, "password": "a-new-long-password",
-                                                 "confirm": "a-new-long-password"}, follow_redirects=True)
+        response = client.post(
+            "/account",
+            data={"current_password": PASSWORD, "password": "a-new-long-password", "confirm": "a-new-long-password"},
+            follow_redirects=True,
+        )
         assert "Je wachtwoord is gewijzigd." in response.text
         client.logout()
         assert client.login("me@example.org").status_code == 400

@@ -53,8 +53,21 @@ def test_seed_demo_first_run_leaves_a_used_database_alone(runner, make_user, in_
 
 def test_create_user(runner, in_app):
     runner.invoke(args=["seed-demo"])
-    result = runner.invoke(args=["create-user", "--email", "New@Leuven.be", "--name", "Nieuwe Medewerker",
-                                 "--password", "long-enough-pw", "--city", "leuven", "--role", "voter"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "New@Leuven.be",
+            "--name",
+            "Nieuwe Medewerker",
+            "--password",
+            "long-enough-pw",
+            "--city",
+            "leuven",
+            "--role",
+            "voter",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with in_app() as session:
         user = session.scalar(select(User).where(User.email == "new@leuven.be"))

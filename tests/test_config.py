@@ -36,21 +36,29 @@ def test_unknown_environment_name():
 
 
 def test_environment_overrides():
-    overrides = environment_overrides({
-        "DATABASE_URL": "postgres://u@db/pilots", "SECRET_KEY": "s", "SESSION_HOURS": "2",
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "TRUSTED_PROXIES": "1",
-    })
+    overrides = environment_overrides(
+        {
+            "DATABASE_URL": "postgres://u@db/pilots",
+            "SECRET_KEY": "s",
+            "SESSION_HOURS": "2",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+            "TRUSTED_PROXIES": "1",
+        }
+    )
     assert overrides["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/pilots"
     assert overrides["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=2)
     assert overrides["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
     assert overrides["TRUSTED_PROXIES"] == 1
 
 
-@pytest.mark.parametrize("url,expected", [
-    ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
-    ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
-    ("sqlite:///x.db", "sqlite:///x.db"),
-])
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
 def test_normalise_database_url(url, expected):
     assert normalise_database_url(url) == expected
 

@@ -27,7 +27,7 @@ def test_timestamps_are_aware_utc_and_taken_at_insert(in_app):
 def test_naive_datetimes_are_refused(in_app):
     with in_app() as session:
         user = factories.UserFactory()
-        user.last_login_at = datetime(2026, 1, 1)  # noqa: DTZ001 - naive on purpose
+        user.last_login_at = datetime(2026, 1, 1)
         with pytest.raises(sa.exc.StatementError):
             session.commit()
         session.rollback()

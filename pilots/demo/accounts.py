@@ -62,7 +62,9 @@ def seed_accounts(password: str) -> int:
         email = f"{city.slug}@demo.local"
         if email not in existing:
             accounts.create_user(
-                None, UserData(email=email, name=f"Demo {city.name}"), password,
+                None,
+                UserData(email=email, name=f"Demo {city.name}"),
+                password,
                 memberships=((city.id, CityRole.VOTER),),
             )
             created += 1

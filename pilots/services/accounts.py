@@ -54,8 +54,12 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
             audit.record(user, "user.login", "user", user.id, ip=ip)
         else:
             audit.record(
-                None, "user.login_failed", "user", user.id if user else None,
-                email=normalise_email(email)[:254], ip=ip,
+                None,
+                "user.login_failed",
+                "user",
+                user.id if user else None,
+                email=normalise_email(email)[:254],
+                ip=ip,
             )
     return user if ok else None
 
@@ -110,8 +114,12 @@ def create_user(
     _ensure_unique_email(email)
     with unit_of_work(_l("Another account already uses this email address."), "email"):
         user = User(
-            email=email, name=name, locale=data.locale,
-            is_admin=data.is_admin, is_steering=data.is_steering, active=True,
+            email=email,
+            name=name,
+            locale=data.locale,
+            is_admin=data.is_admin,
+            is_steering=data.is_steering,
+            active=True,
         )
         user.set_password(password)
         db.session.add(user)
@@ -119,17 +127,25 @@ def create_user(
             user.memberships.append(Membership(city=_get_city(city_id), role=role))
         db.session.flush()
         audit.record(
-            actor, "user.created", "user", user.id,
-            email=email, is_admin=data.is_admin, is_steering=data.is_steering,
+            actor,
+            "user.created",
+            "user",
+            user.id,
+            email=email,
+            is_admin=data.is_admin,
+            is_steering=data.is_steering,
             memberships=[{"city_id": city_id, "role": role.value} for city_id, role in memberships],
         )
     return user
 
 
 def _admin_count(exclude_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(User.id)).where(User.is_admin.is_(True), User.active.is_(True), User.id != exclude_id)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(User.id)).where(User.is_admin.is_(True), User.active.is_(True), User.id != exclude_id)
+        )
+        or 0
+    )
 
 
 def update_user(actor: User, user_id: int, data: UserData, expected_version: int | None) -> User:
@@ -216,8 +232,12 @@ def set_membership(actor: User, user_id: int, city_id: int, role: CityRole) -> M
             audit.record(actor, "membership.added", "user", user.id, city=city.slug, role=role.value)
         elif membership.role != role:
             audit.record(
-                actor, "membership.changed", "user", user.id,
-                city=city.slug, role={"from": membership.role.value, "to": role.value},
+                actor,
+                "membership.changed",
+                "user",
+                user.id,
+                city=city.slug,
+                role={"from": membership.role.value, "to": role.value},
             )
             membership.role = role
     return membership

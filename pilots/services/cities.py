@@ -56,7 +56,9 @@ def _clean(data: CityData) -> CityData:
         raise ServiceError(_l("Use lower-case letters, digits and single hyphens, like sint-niklaas."), "slug")
     if nis is not None and not NIS_RE.match(nis):
         raise ServiceError(_l("A NIS code has five digits."), "nis_code")
-    return CityData(name=name, slug=slug, nis_code=nis, province=data.province.strip(), kind=CityKind(data.kind), active=data.active)
+    return CityData(
+        name=name, slug=slug, nis_code=nis, province=data.province.strip(), kind=CityKind(data.kind), active=data.active
+    )
 
 
 def _ensure_unique(data: CityData, exclude_id: int | None) -> None:

@@ -23,13 +23,17 @@ class UserForm(FlaskForm):
 
 class NewUserForm(UserForm):
     password = PasswordField(
-        _l("Initial password"), validators=[InputRequired(), min_password_length, Length(max=200)],
+        _l("Initial password"),
+        validators=[InputRequired(), min_password_length, Length(max=200)],
         description=_l("Give it to the person through a separate channel; they can change it under My account."),
         render_kw={"autocomplete": "new-password"},
     )
-    city_id = SelectField(_l("City"), coerce=int, validators=[Optional()],
-                          description=_l("Optional: the city this person works for."))
-    role = SelectField(_l("Role in the city"), choices=choices((r.value, CITY_ROLE_LABELS[r]) for r in CityRole), default=CityRole.VOTER.value)
+    city_id = SelectField(
+        _l("City"), coerce=int, validators=[Optional()], description=_l("Optional: the city this person works for.")
+    )
+    role = SelectField(
+        _l("Role in the city"), choices=choices((r.value, CITY_ROLE_LABELS[r]) for r in CityRole), default=CityRole.VOTER.value
+    )
     submit = SubmitField(_l("Create account"))
 
 
@@ -40,22 +44,36 @@ class MembershipForm(FlaskForm):
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[InputRequired(), min_password_length, Length(max=200)],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), min_password_length, Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
     submit = SubmitField(_l("Set password"))
 
 
 class CityForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     slug = StringField(
-        _l("Slug"), validators=[InputRequired(), Length(max=64), Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-                                message=_l("Use lower-case letters, digits and single hyphens, like sint-niklaas."))],
+        _l("Slug"),
+        validators=[
+            InputRequired(),
+            Length(max=64),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and single hyphens, like sint-niklaas.")
+            ),
+        ],
         description=_l("Used in addresses and demo accounts, like sint-niklaas."),
     )
-    nis_code = StringField(_l("NIS code"), validators=[Optional(), Regexp(r"^\d{5}$", message=_l("A NIS code has five digits."))],
-                           description=_l("Five digits; leave empty for the VGC."))
+    nis_code = StringField(
+        _l("NIS code"),
+        validators=[Optional(), Regexp(r"^\d{5}$", message=_l("A NIS code has five digits."))],
+        description=_l("Five digits; leave empty for the VGC."),
+    )
     province = StringField(_l("Province"), validators=[Length(max=64)])
-    kind = SelectField(_l("Kind"), choices=choices((k.value, CITY_KIND_LABELS[k]) for k in CityKind), default=CityKind.CENTRUMSTAD.value)
+    kind = SelectField(
+        _l("Kind"), choices=choices((k.value, CITY_KIND_LABELS[k]) for k in CityKind), default=CityKind.CENTRUMSTAD.value
+    )
     active = BooleanField(_l("Active in the programme"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Save"))

@@ -29,8 +29,11 @@ def _city_choices(blank: bool = False) -> list:
 
 def _user_data(form: UserForm) -> UserData:
     return UserData(
-        email=form.email.data, name=form.name.data, locale=form.locale.data,
-        is_admin=form.is_admin.data, is_steering=form.is_steering.data,
+        email=form.email.data,
+        name=form.name.data,
+        locale=form.locale.data,
+        is_admin=form.is_admin.data,
+        is_steering=form.is_steering.data,
     )
 
 
@@ -67,8 +70,11 @@ def new_user():
         memberships = ((form.city_id.data, CityRole(form.role.data)),) if form.city_id.data else ()
         try:
             user = accounts.create_user(
-                current_user, _user_data(form), form.password.data,
-                current_app.config["PASSWORD_MIN_LENGTH"], memberships,
+                current_user,
+                _user_data(form),
+                form.password.data,
+                current_app.config["PASSWORD_MIN_LENGTH"],
+                memberships,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -101,8 +107,12 @@ def edit_user(user_id: int):
 def _render_user(user: User, form: UserForm, membership_form: MembershipForm, password_form: PasswordResetForm):
     has_errors = bool(form.errors or membership_form.errors or password_form.errors)
     return render_template(
-        "admin/user_edit.html", user=user, form=form, membership_form=membership_form,
-        password_form=password_form, confirm=ConfirmForm(),
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        membership_form=membership_form,
+        password_form=password_form,
+        confirm=ConfirmForm(),
     ), 400 if has_errors else 200
 
 
@@ -179,10 +189,7 @@ def set_active(user_id: int):
 def city_list():
     member_counts = dict(
         db.session.execute(
-            select(City.id, func.count(User.id))
-            .join(City.memberships, isouter=True)
-            .join(User, isouter=True)
-            .group_by(City.id)
+            select(City.id, func.count(User.id)).join(City.memberships, isouter=True).join(User, isouter=True).group_by(City.id)
         ).all()
     )
     return render_template("admin/cities.html", cities=cities.list_cities(), member_counts=member_counts)
@@ -190,8 +197,12 @@ def city_list():
 
 def _city_data(form: CityForm) -> CityData:
     return CityData(
-        name=form.name.data, slug=form.slug.data, nis_code=form.nis_code.data, province=form.province.data,
-        kind=CityKind(form.kind.data), active=form.active.data,
+        name=form.name.data,
+        slug=form.slug.data,
+        nis_code=form.nis_code.data,
+        province=form.province.data,
+        kind=CityKind(form.kind.data),
+        active=form.active.data,
     )
 
 

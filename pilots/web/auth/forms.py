@@ -8,10 +8,10 @@ from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[InputRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(_l("Email address"), validators=[InputRequired(), Length(max=254)], render_kw={"autocomplete": "username"})
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"}
+    )
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
 
@@ -23,10 +23,14 @@ def min_password_length(form, field) -> None:
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[InputRequired()],
-                                     render_kw={"autocomplete": "current-password"})
-    password = PasswordField(_l("New password"), validators=[InputRequired(), min_password_length, Length(max=200)],
-                             render_kw={"autocomplete": "new-password"})
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), min_password_length, Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],

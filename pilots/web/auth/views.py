@@ -30,10 +30,14 @@ def _failed(response) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANYONE)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed, scope="login-account")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"],
-               deduct_when=_failed, scope="login-ip")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-account",
+)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed, scope="login-ip")
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next_path(request.args.get("next")) or url_for("main.index"))
@@ -77,7 +81,9 @@ def account():
     if form.validate_on_submit():
         try:
             accounts.change_password(
-                current_user, form.current_password.data, form.password.data,
+                current_user,
+                form.current_password.data,
+                form.password.data,
                 current_app.config["PASSWORD_MIN_LENGTH"],
             )
         except ServiceError as error:

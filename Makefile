@@ -1,0 +1,63 @@
+# Datapilots: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+# `make run` is for a laptop: development settings unless the caller says otherwise.
+export PILOTS_ENV ?= development
+
+.PHONY: run test lint format bench translations migrate db-check proof clean help
+
+help:
+	@echo "make run          set up and serve the app with demo data on http://$(HOST):$(PORT)"
+	@echo "make test         set up and run the whole test suite (TEST_DATABASE_URL for PostgreSQL)"
+	@echo "make lint         ruff"
+	@echo "make bench        run the benchmarks in bench/"
+	@echo "make translations extract the texts, update and compile the catalogues"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+run: $(VENV)/.runtime-installed
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --first-run
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev-installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check pilots tests bench
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format pilots tests bench
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project Datapilots -o pilots/messages.pot .
+	$(BIN)/pybabel update -i pilots/messages.pot -d pilots/translations --no-fuzzy-matching --width 120
+	$(BIN)/pybabel compile -d pilots/translations --statistics
+
+migrate: $(VENV)/.runtime-installed
+	$(FLASK) db upgrade
+
+db-check: $(VENV)/.runtime-installed
+	$(FLASK) db check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

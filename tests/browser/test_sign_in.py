@@ -1,0 +1,61 @@
+"""A city's staff member signs in, switches language and signs out, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+
+def test_sign_in_switch_language_sign_out(live_server, page, shots, demo):
+    page.goto(live_server + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Opendatapilots, samen gekozen en uitgevoerd")
+    shots("home in Dutch")
+
+    page.get_by_role("navigation", name="Hoofdnavigatie").get_by_role("link", name="Aanmelden").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.get_by_label("E-mailadres").fill("gent@demo.local")
+    page.get_by_label("Wachtwoord").fill("pilot-demo")
+    shots("sign-in form")
+    page.get_by_role("button", name="Aanmelden").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Welkom, Demo Gent.")
+    expect(page.get_by_text("Gent: Medewerker en stemgerechtigde")).to_be_visible()
+    shots("signed in")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Signed in as Demo Gent")).to_be_visible()
+    expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
+    shots("switched to English")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("You are signed out.")
+    expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Sign in")).to_be_visible()
+    shots("signed out")
+
+
+def test_wrong_password_shows_a_message_next_to_the_field(live_server, page, demo):
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mailadres").fill("gent@demo.local")
+    page.get_by_label("Wachtwoord").fill("not-the-password")
+    page.get_by_role("button", name="Aanmelden").click()
+    password = page.get_by_label("Wachtwoord")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password-error")).to_have_text("Het e-mailadres of het wachtwoord is niet juist.")
+    expect(page.get_by_label("E-mailadres")).to_have_value("gent@demo.local")
+
+
+def test_keyboard_user_can_skip_to_content_and_sign_in(live_server, page, demo):
+    page.goto(live_server + "/login")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Naar de hoofdinhoud")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_label("E-mailadres").focus()
+    page.keyboard.type("gent@demo.local")
+    page.keyboard.press("Tab")
+    page.keyboard.type("pilot-demo")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Welkom, Demo Gent.")
