@@ -35,7 +35,9 @@ run: $(VENV)/.runtime-installed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: treat that as a failure" >&2; fi; \
+	exit $$status
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from pilots.config import check_config, config_for, environment_overrides
+
+if TYPE_CHECKING:  # Flask is imported when an app is made, so pure libraries (pilots.ranking) stay free of it
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -20,6 +21,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     ``config_name`` picks a config class (``development``, ``testing``, ``production``; default from
     ``PILOTS_ENV``, else production). Environment variables override it, and ``overrides`` (tests) override both.
     """
+    from flask import Flask
+
     app = Flask(
         __name__,
         template_folder=str(PROJECT_DIR / "templates"),
@@ -41,6 +44,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from pilots.security.requests import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is registered
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -67,19 +73,21 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_token: str):
+        from sqlalchemy import select
+
         from pilots.models import User
 
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        return db.session.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
 
 
 def _register_blueprints(app: Flask) -> None:
     from pilots.security import access
     from pilots.security.headers import set_security_headers
-    from pilots.web import admin, auth, errors, main
+    from pilots.web import admin, auth, challenges, errors, main
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(challenges.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)
@@ -87,6 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     # Endpoints that libraries register: their files are public.
     access.declare(app, "static", access.ANYONE)
     access.declare(app, "bootstrap.static", access.ANYONE)
+    from pilots.security.requests import refuse_control_characters
+
+    app.before_request(refuse_control_characters)
     app.before_request(access.enforce)
     app.after_request(set_security_headers)
 

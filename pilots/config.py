@@ -55,6 +55,7 @@ class Config:
 
     PASSWORD_MIN_LENGTH = 10
     PAGE_SIZE = 25
+    COMMENT_EDIT_MINUTES = 30  # authors may edit their comment this long after posting
     HSTS = False
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     TRUSTED_PROXIES = 0

@@ -179,7 +179,15 @@ SHARED_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent.parent
 
 @pytest.fixture(scope="session")
 def shared_reference() -> str:
-    path = SHARED_DIR / "reference" / "smart-flanders.md"
+    return shared_file("reference/smart-flanders.md").read_text(encoding="utf-8")
+
+
+def shared_file(relative: str):
+    """A file of ../shared (the programme's reference and standards). Absent: skip, except in CI (SHARED_REQUIRED=1)."""
+    path = SHARED_DIR / relative
     if not path.exists():
-        pytest.skip(f"the programme reference {path} is absent (it lies beside the project in CI)")
-    return path.read_text(encoding="utf-8")
+        message = f"{path} is absent (../shared lies beside the project in CI)"
+        if os.environ.get("SHARED_REQUIRED") == "1":
+            pytest.fail(message + " and SHARED_REQUIRED=1")
+        pytest.skip(message)
+    return path

@@ -11,7 +11,18 @@ from pilots.security.access import ADMIN, ANYONE, SIGNED_IN, allow, policy_for, 
 from tests.conftest import make_app
 
 # Routes anyone may use. Adding a public route is a decision: it must be listed here too.
-PUBLIC_ENDPOINTS = {"static", "bootstrap.static", "main.index", "main.healthz", "main.set_language", "auth.login"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "bootstrap.static",
+    "main.index",
+    "main.healthz",
+    "main.set_language",
+    "auth.login",
+    # Submitted challenges are public (drafts stay with their city: the view checks that).
+    "challenges.index",
+    "challenges.detail",
+    "challenges.export_csv",
+}
 
 
 def test_every_route_declares_a_policy(app):

@@ -262,8 +262,14 @@ class TestCities:
         assert "<td>1</td>" in rows["Leuven"]
 
 
-def test_audit_log_page_filters(admin_client, make_user):
+def test_audit_log_page_filters(app, admin_client, make_user):
     make_user("x@example.org")
+    app.test_client().post("/login", data={"email": "x@example.org", "password": "wrong"}, csrf=False)  # refused: CSRF
+    other = app.test_client()
+    other.post("/login", data={"email": "x@example.org", "password": "wrong", "csrf_token": other.csrf_token()})
+    everything = admin_client.get("/admin/audit").text
+    assert "<code>user.login_failed</code>" in everything and "<code>user.login</code>" in everything
     page = admin_client.get("/admin/audit?action=user.login").text
-    assert "user.login" in page
+    assert "<code>user.login</code>" in page
+    assert "<code>user.login_failed</code>" not in page
     assert admin_client.get("/admin/audit?page=abc").status_code == 200

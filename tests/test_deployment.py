@@ -131,3 +131,6 @@ def test_login_limit_is_shared_by_the_workers(gunicorn):
         statuses.append(_login(client, "victim@example.org", "guess")[0])
     assert statuses[:5] == [400] * 5
     assert statuses[5] == 429
+    import redis
+
+    assert redis.Redis.from_url(REDIS_URL).keys("*login-account*victim@example.org*"), "the counter is not in Redis"

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pilots.demo.accounts import seed_accounts, seed_cities
+from pilots.demo.challenges import seed_challenges
 
 DEMO_PASSWORD = "pilot-demo"  # noqa: S105 - published in the README for the demo
 
 STEPS: list[tuple[str, Callable[[], int]]] = [
     ("cities", seed_cities),
     ("accounts", lambda: seed_accounts(DEMO_PASSWORD)),
+    ("challenges", seed_challenges),
 ]
 
 

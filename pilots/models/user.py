@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -28,6 +29,9 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
+    # What the session cookie names instead of the id: changing it ends every session of this account
+    # (on password change or reset, sign-out and deactivation), so a copied cookie stops working.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=lambda: secrets.token_urlsafe(32))
     locale: Mapped[str] = mapped_column(sa.String(5), default="nl")
     active: Mapped[bool] = mapped_column(default=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
@@ -50,8 +54,16 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
+    def get_id(self) -> str:
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """Invalidate every session of this account."""
+        self.session_token = secrets.token_urlsafe(32)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -41,13 +41,15 @@ ANYONE = Rule("anyone", lambda user, args: True, needs_sign_in=False)
 SIGNED_IN = Rule("signed in", lambda user, args: user.is_authenticated)
 STEERING = Rule("steering committee", lambda user, args: user.is_authenticated and user.is_steering)
 ADMIN = Rule("administrator", lambda user, args: user.is_authenticated and user.is_admin)
+CITY_STAFF = Rule("staff of a city", lambda user, args: user.is_authenticated and bool(user.memberships))
 
 
 def staff_of(city_id_of: Callable[[dict[str, Any]], int | None], name: str = "staff of the city") -> Rule:
     """Staff (or voters) of the city that owns the object the route acts on.
 
-    ``city_id_of`` receives the route's view arguments and returns the owning city's id (or None
-    when the object does not exist, in which case the rule refuses and the view answers 404).
+    ``city_id_of`` receives the route's view arguments and returns the owning city's id, or None when the
+    object does not exist; then the rule refuses (403 for a signed-in user, sign-in for a visitor), which also
+    keeps the existence of other cities' objects private.
     """
     return Rule(name, lambda user, args: user.is_authenticated and user.is_staff_of(city_id_of(args)))
 

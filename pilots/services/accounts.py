@@ -65,7 +65,9 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
 
 
 def record_logout(user: User) -> None:
+    """Sign-out ends the account's sessions everywhere: a copied session cookie stops working too."""
     with unit_of_work():
+        user.end_sessions()
         audit.record(user, "user.logout", "user", user.id)
 
 
@@ -183,6 +185,8 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
         return user
     with unit_of_work():
         user.active = active
+        if not active:
+            user.end_sessions()
         audit.record(actor, "user.activated" if active else "user.deactivated", "user", user.id)
     return user
 

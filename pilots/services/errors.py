@@ -18,3 +18,7 @@ class NotFound(ServiceError):
 
 class StaleEdit(ServiceError):
     """Somebody else saved the object since the form was opened: the change is refused, not merged."""
+
+
+class Forbidden(ServiceError):
+    """The acting user may not do this (for example: act for another city)."""

@@ -51,4 +51,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
         db.session.rollback()
-        return render_error(500)
+        try:
+            return render_error(500)
+        except Exception:  # the page itself needs the database (the signed-in user); answer without it
+            app.logger.exception("the error page could not be rendered")
+            # Rendered straight from the Jinja environment: no context processors, no locale, no database.
+            return app.jinja_env.get_template("errors/plain.html").render(), 500

@@ -7,6 +7,8 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from pilots.models import CityKind, CityRole
+from pilots.text import render_markdown
+from pilots.vocabularies import CHALLENGE_STATUS_LABELS
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -22,8 +24,11 @@ def register_template_helpers(app: Flask) -> None:
             "language_names": LANGUAGE_NAMES,
             "city_role_labels": CITY_ROLE_LABELS,
             "city_kind_labels": CITY_KIND_LABELS,
+            "challenge_status_labels": CHALLENGE_STATUS_LABELS,
             "app_version": app.config["VERSION"],
         }
+
+    app.add_template_filter(render_markdown, "markdown")
 
     @app.template_filter("datetime")
     def _format_datetime(value, format: str = "medium") -> str:

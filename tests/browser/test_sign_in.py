@@ -27,7 +27,7 @@ def test_sign_in_switch_language_sign_out(live_server, page, shots, demo):
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Signed in as Demo Gent")).to_be_visible()
-    expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="English")).to_have_attribute("aria-current", "true")
     shots("switched to English")
 
     page.get_by_role("button", name="Sign out").click()

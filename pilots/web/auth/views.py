@@ -6,11 +6,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from pilots.extensions import limiter
+from pilots.security import throttle
 from pilots.security.access import ANYONE, SIGNED_IN, allow
 from pilots.services import accounts
 from pilots.services.errors import ServiceError
 from pilots.web.auth.forms import LoginForm, PasswordChangeForm
+from pilots.web.errors import render_error
 from pilots.web.forms import ConfirmForm
 from pilots.web.i18n import SESSION_KEY
 from pilots.web.support import apply_service_error
@@ -19,25 +20,8 @@ from pilots.web.urls import safe_next_path
 bp = Blueprint("auth", __name__)
 
 
-def _account_key() -> str:
-    return "login:" + accounts.normalise_email(request.form.get("email", ""))
-
-
-def _failed(response) -> bool:
-    # A successful sign-in redirects; only failures count against the limits.
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANYONE)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed, scope="login-ip")
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next_path(request.args.get("next")) or url_for("main.index"))
@@ -45,10 +29,16 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        account = accounts.normalise_email(form.email.data)
+        wait = throttle.register_attempt(account, request.remote_addr or "unknown")
+        if wait is not None:
+            response = render_error(429)
+            return response[0], 429, {"Retry-After": str(wait)}
         user = accounts.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
         if user is None:
             form.password.errors.append(_("The email address or password is not correct."))
         else:
+            throttle.clear_account(account)
             locale = session.get(SESSION_KEY)
             session.clear()  # a fresh session on sign-in: no fixation
             if locale:
@@ -89,6 +79,7 @@ def account():
         except ServiceError as error:
             apply_service_error(form, error)
         else:
+            login_user(current_user._get_current_object())  # the change ended every session; keep this one
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
     status = 400 if form.errors else 200

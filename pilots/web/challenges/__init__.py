@@ -1,0 +1,3 @@
+from pilots.web.challenges.views import bp
+
+__all__ = ["bp"]
