@@ -51,7 +51,7 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
-    LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "50 per 15 minutes"
 
     PASSWORD_MIN_LENGTH = 10
     PAGE_SIZE = 25

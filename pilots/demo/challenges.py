@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -480,5 +481,22 @@ def seed_challenges() -> int:
                     challenges.add_comment(commenter, challenge.id, text)
             if demo.status in ("eligible", "ineligible") and steering is not None:
                 challenges.screen(steering, challenge.id, demo.status == "eligible", demo.screening)
+        _backdate(challenge.id, demo.year, len(existing) + created)
         created += 1
     return created
+
+
+def _backdate(challenge_id: int, year: int, offset: int) -> None:
+    """Demo history: a challenge for year Y was proposed in the autumn of Y-1 (the audit log keeps the real times)."""
+    from pilots.extensions import db
+
+    challenge = db.session.get(Challenge, challenge_id)
+    proposed = datetime(year - 1, 9, 1, 9, 30, tzinfo=UTC) + timedelta(days=offset % 40, hours=offset % 7)
+    challenge.created_at = proposed
+    if challenge.submitted_at:
+        challenge.submitted_at = proposed + timedelta(days=12)
+    if challenge.screened_at:
+        challenge.screened_at = proposed + timedelta(days=40)
+    for number, comment in enumerate(challenge.comments, start=1):
+        comment.created_at = proposed + timedelta(days=14 + number, hours=number)
+    db.session.commit()
