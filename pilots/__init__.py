@@ -84,10 +84,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from pilots.security import access
     from pilots.security.headers import set_security_headers
-    from pilots.web import admin, auth, challenges, errors, main
+    from pilots.web import admin, auth, challenges, errors, main, results, rounds
 
     app.register_blueprint(main.bp)
     app.register_blueprint(challenges.bp)
+    app.register_blueprint(rounds.bp)
+    app.register_blueprint(results.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)

@@ -17,6 +17,7 @@ from pilots.services.errors import ServiceError
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(rank)
 
 
 @click.command("seed-demo")
@@ -71,3 +72,29 @@ def create_user(
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(f"Created {user.email} (id {user.id}).")
+
+
+@click.command("rank")
+@click.argument("snapshot", type=click.File("r", encoding="utf-8"))
+def rank(snapshot) -> None:
+    """Rank a snapshot (the JSON contract in docs/ranking.md) and print the result as JSON.
+
+    Use a round's downloaded snapshot to recompute exactly the published result. Bad input: a message on
+    stderr and exit status 2. Needs no database.
+    """
+    import json
+    import sys
+
+    from pilots import ranking
+
+    try:
+        document = json.load(snapshot)
+    except json.JSONDecodeError as error:
+        click.echo(f"error: not valid JSON: {error}", err=True)
+        sys.exit(2)
+    try:
+        result = ranking.run(document)
+    except ranking.RankingInputError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(ranking.canonical_json(result))

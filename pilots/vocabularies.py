@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from pilots.models.challenge import ChallengeStatus
+from pilots.models.voting import RoundPhase
 
 EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
@@ -41,6 +42,14 @@ CHALLENGE_STATUS_LABELS = {
     ChallengeStatus.INELIGIBLE: _l("Not eligible"),
     ChallengeStatus.SELECTED: _l("Selected"),
     ChallengeStatus.NOT_SELECTED: _l("Not selected"),
+}
+
+ROUND_PHASE_LABELS = {
+    RoundPhase.DRAFT: _l("Draft"),
+    RoundPhase.PROPOSALS_OPEN: _l("Proposals open"),
+    RoundPhase.VOTING_OPEN: _l("Voting open"),
+    RoundPhase.CLOSED: _l("Voting closed"),
+    RoundPhase.PUBLISHED: _l("Results published"),
 }
 
 FREQUENCIES = {

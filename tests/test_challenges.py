@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -512,6 +513,18 @@ class TestScreening:
         signed_in(client, "gent@example.org")
         assert "Geen data beschikbaar." in client.get(f"/challenges/{challenge_id}").text
         assert _actions(in_app, challenge_id)[-1] == "challenge.screened"
+
+    def test_changes_after_screening_go_back_to_the_committee(self, client, make_challenge, in_app):
+        challenge_id = make_challenge(status="eligible")
+        signed_in(client, "steering@example.org")
+        page = client.get(f"/challenges/{challenge_id}").text
+        assert re.search(r'<input checked[^>]*value="eligible"', page)  # the form shows the current decision
+        client.logout()
+        signed_in(client, "gent@example.org")
+        assert "terug naar de stuurgroep" in client.get(f"/challenges/{challenge_id}").text
+        client.post(f"/challenges/{challenge_id}/edit", data={**VALID, "title": "Anders", "version": "1"})
+        assert _challenge(in_app, challenge_id).status is ChallengeStatus.SUBMITTED
+        assert _actions(in_app, challenge_id)[-1] == "challenge.rescreening_needed"
 
     @pytest.mark.parametrize("email", ["gent@example.org", "admin@example.org"])
     def test_only_the_steering_committee(self, client, make_challenge, in_app, email):

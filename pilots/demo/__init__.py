@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from pilots.demo.accounts import seed_accounts, seed_cities
 from pilots.demo.challenges import seed_challenges
+from pilots.demo.voting import seed_voting
 
 DEMO_PASSWORD = "pilot-demo"  # noqa: S105 - published in the README for the demo
 
@@ -16,6 +17,7 @@ STEPS: list[tuple[str, Callable[[], int]]] = [
     ("cities", seed_cities),
     ("accounts", lambda: seed_accounts(DEMO_PASSWORD)),
     ("challenges", seed_challenges),
+    ("rounds", seed_voting),
 ]
 
 

@@ -96,6 +96,17 @@ CHALLENGES: tuple[DemoChallenge, ...] = (
     ),
     DemoChallenge(
         "antwerpen",
+        2017,
+        "ENVI",
+        "Slimme afvalcontainers",
+        "Ondergrondse containers lopen over of worden half leeg opgehaald; vulgraadsensoren kunnen dat voorkomen.",
+        "Sensoren in de containers melden hun vulgraad. Open gepubliceerd kunnen ook burgers zien waar nog plaats is.",
+        "Minder ritten van de vuilniswagens en minder sluikstort naast volle containers.",
+        (DemoDataset("Vulgraad ondergrondse containers", "antwerpen", INTERNAL, None, "JSON", None, "HOURLY", True),),
+        cosponsors=(("mechelen", ""),),
+    ),
+    DemoChallenge(
+        "antwerpen",
         2018,
         "ENVI",
         "Luchtkwaliteit per straat meten",

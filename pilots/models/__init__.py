@@ -11,11 +11,30 @@ from pilots.models.challenge import (
     CoSponsorship,
 )
 from pilots.models.city import City, CityKind
+from pilots.models.pilot import Pilot, PilotStatus
 from pilots.models.user import CityRole, Membership, User
+from pilots.models.voting import (
+    PHASE_ORDER,
+    Ballot,
+    BallotEntry,
+    BallotNote,
+    BallotStatus,
+    Criterion,
+    Direction,
+    Round,
+    RoundPhase,
+    RoundSnapshot,
+    Score,
+)
 
 __all__ = [
+    "PHASE_ORDER",
     "AuditEvent",
     "Availability",
+    "Ballot",
+    "BallotEntry",
+    "BallotNote",
+    "BallotStatus",
     "Base",
     "CandidateDataset",
     "Challenge",
@@ -25,7 +44,15 @@ __all__ = [
     "CityRole",
     "CoSponsorship",
     "Comment",
+    "Criterion",
+    "Direction",
     "Membership",
+    "Pilot",
+    "PilotStatus",
+    "Round",
+    "RoundPhase",
+    "RoundSnapshot",
+    "Score",
     "User",
     "utcnow",
 ]

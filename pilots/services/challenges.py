@@ -46,9 +46,22 @@ EDITING_LOCKS: list[Callable[[Challenge], str | None]] = []
 
 
 def editing_closed_reason(challenge: Challenge) -> str | None:
+    from pilots.models import BallotEntry, Round, RoundPhase
+
     if challenge.status not in EDITABLE_STATUSES:
         label = CHALLENGE_STATUS_LABELS[challenge.status]
         return str(_l("This challenge can no longer be changed (status: %(status)s).", status=str(label).lower()))
+    if challenge.id is not None:
+        round_title = db.session.scalar(
+            select(Round.title)
+            .join(BallotEntry, BallotEntry.round_id == Round.id)
+            .where(
+                BallotEntry.challenge_id == challenge.id,
+                Round.phase.in_((RoundPhase.VOTING_OPEN, RoundPhase.CLOSED, RoundPhase.PUBLISHED)),
+            )
+        )
+        if round_title:
+            return str(_l("Voting has opened on this challenge (%(round)s): it can no longer be changed.", round=round_title))
     for lock in EDITING_LOCKS:
         reason = lock(challenge)
         if reason:
@@ -245,6 +258,13 @@ def _editable(actor: User, challenge: Challenge) -> None:
         raise ServiceError(reason)
 
 
+def _back_to_screening(actor: User, challenge: Challenge) -> None:
+    """A screened challenge that changes goes back to the committee: its decision was about the old content."""
+    if challenge.status in (ChallengeStatus.ELIGIBLE, ChallengeStatus.INELIGIBLE):
+        audit.record(actor, "challenge.rescreening_needed", "challenge", challenge.id, previous_status=challenge.status.value)
+        challenge.status = ChallengeStatus.SUBMITTED
+
+
 def update_challenge(actor: User, challenge_id: int, data: ChallengeData, expected_version: int | None) -> Challenge:
     challenge = get_challenge(challenge_id)
     _editable(actor, challenge)
@@ -259,6 +279,7 @@ def update_challenge(actor: User, challenge_id: int, data: ChallengeData, expect
         if changes:
             challenge.version += 1
             audit.record(actor, "challenge.updated", "challenge", challenge.id, changes=changes)
+            _back_to_screening(actor, challenge)
     return challenge
 
 
@@ -405,6 +426,7 @@ def add_dataset(actor: User, challenge_id: int, data: DatasetData) -> CandidateD
         challenge.datasets.append(dataset)
         db.session.flush()
         audit.record(actor, "challenge.dataset_added", "challenge", challenge.id, dataset_id=dataset.id, title=data.title)
+        _back_to_screening(actor, challenge)
     return dataset
 
 
@@ -421,6 +443,7 @@ def update_dataset(
     with unit_of_work():
         if changed:
             audit.record(actor, "challenge.dataset_updated", "challenge", challenge_id, dataset_id=dataset.id, fields=changed)
+            _back_to_screening(actor, dataset.challenge)
     return dataset
 
 
@@ -433,6 +456,7 @@ def remove_dataset(actor: User, challenge_id: int, dataset_id: int) -> None:
     with unit_of_work():
         audit.record(actor, "challenge.dataset_removed", "challenge", challenge_id, dataset_id=dataset.id, title=dataset.title)
         challenge.datasets.remove(dataset)
+        _back_to_screening(actor, challenge)
 
 
 # --- co-sponsorship ------------------------------------------------------------------------------------------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, current_app, flash, request
 from flask_sqlalchemy.pagination import SelectPagination
 from flask_wtf import FlaskForm
 
 from pilots.services.errors import Forbidden, NotFound, ServiceError
+
+T = TypeVar("T")
 
 
 def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
@@ -60,3 +65,39 @@ def paginate_rows(select, page: int, per_page: int) -> RowPagination:
     from pilots.extensions import db
 
     return RowPagination(select=select, session=db.session(), page=page, per_page=per_page, error_out=False)
+
+
+def submit_form(form: FlaskForm, action: Callable[[], T], success: str | Callable[[T], str]) -> T | None:
+    """The common shape of a form post: validate, run the service, flash on success.
+
+    Returns the service's result (or True when it returns nothing) when the change was saved; None when the
+    form was invalid or the service refused the change, whose message then sits next to its field.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except ServiceError as error:
+        apply_service_error(form, error)
+        return None
+    flash(success(result) if callable(success) else success, "success")
+    return True if result is None else result  # type: ignore[return-value]
+
+
+def button_action(action: Callable[[], object], success: str) -> None:
+    """A state-changing button (an empty form with its CSRF token): run the service, flash the outcome."""
+    from pilots.web.forms import ConfirmForm
+
+    if not ConfirmForm().validate_on_submit():
+        return
+    try:
+        action()
+    except ServiceError as error:
+        flash_service_error(error)
+    else:
+        flash(success, "success")
+
+
+def form_status(*forms: FlaskForm) -> int:
+    """400 when a form comes back with errors, else 200."""
+    return 400 if any(form.errors for form in forms) else 200

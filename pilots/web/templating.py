@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from pilots.models import CityKind, CityRole
 from pilots.text import render_markdown
-from pilots.vocabularies import CHALLENGE_STATUS_LABELS
+from pilots.vocabularies import CHALLENGE_STATUS_LABELS, ROUND_PHASE_LABELS
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -25,6 +25,7 @@ def register_template_helpers(app: Flask) -> None:
             "city_role_labels": CITY_ROLE_LABELS,
             "city_kind_labels": CITY_KIND_LABELS,
             "challenge_status_labels": CHALLENGE_STATUS_LABELS,
+            "round_phase_labels": ROUND_PHASE_LABELS,
             "app_version": app.config["VERSION"],
         }
 

@@ -17,7 +17,15 @@ from pilots.services.cities import CityData
 from pilots.services.errors import ServiceError
 from pilots.web.admin.forms import CityForm, MembershipForm, NewUserForm, PasswordResetForm, UserForm, parse_version
 from pilots.web.forms import ConfirmForm, choices
-from pilots.web.support import apply_service_error, flash_service_error, page_argument, page_size
+from pilots.web.support import (
+    apply_service_error,
+    button_action,
+    flash_service_error,
+    form_status,
+    page_argument,
+    page_size,
+    submit_form,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -81,7 +89,7 @@ def new_user():
         else:
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    return render_template("admin/user_new.html", form=form), form_status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -91,14 +99,12 @@ def edit_user(user_id: int):
     form = UserForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(user.version)
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(current_user, user.id, _user_data(form), parse_version(form.version.data))
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Account saved."), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+    if submit_form(
+        form,
+        lambda: accounts.update_user(current_user, user.id, _user_data(form), parse_version(form.version.data)),
+        _("Account saved."),
+    ):
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     membership_form = MembershipForm()
     membership_form.city_id.choices = _city_choices()
     return _render_user(user, form, membership_form, PasswordResetForm())
@@ -122,14 +128,12 @@ def add_membership(user_id: int):
     user = db.get_or_404(User, user_id)
     membership_form = MembershipForm()
     membership_form.city_id.choices = _city_choices()
-    if membership_form.validate_on_submit():
-        try:
-            accounts.set_membership(current_user, user.id, membership_form.city_id.data, CityRole(membership_form.role.data))
-        except ServiceError as error:
-            apply_service_error(membership_form, error)
-        else:
-            flash(_("Role saved."), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+    if submit_form(
+        membership_form,
+        lambda: accounts.set_membership(current_user, user.id, membership_form.city_id.data, CityRole(membership_form.role.data)),
+        _("Role saved."),
+    ):
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     form = UserForm(obj=user)
     form.version.data = str(user.version)
     return _render_user(user, form, membership_form, PasswordResetForm(formdata=None))
@@ -139,13 +143,7 @@ def add_membership(user_id: int):
 @allow(ADMIN)
 def remove_membership(user_id: int, membership_id: int):
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            accounts.remove_membership(current_user, user.id, membership_id)
-        except ServiceError as error:
-            flash_service_error(error)
-        else:
-            flash(_("Role removed."), "success")
+    button_action(lambda: accounts.remove_membership(current_user, user.id, membership_id), _("Role removed."))
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -154,14 +152,14 @@ def remove_membership(user_id: int, membership_id: int):
 def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     password_form = PasswordResetForm()
-    if password_form.validate_on_submit():
-        try:
-            accounts.reset_password(current_user, user.id, password_form.password.data, current_app.config["PASSWORD_MIN_LENGTH"])
-        except ServiceError as error:
-            apply_service_error(password_form, error)
-        else:
-            flash(_("Password set."), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+    if submit_form(
+        password_form,
+        lambda: accounts.reset_password(
+            current_user, user.id, password_form.password.data, current_app.config["PASSWORD_MIN_LENGTH"]
+        ),
+        _("Password set."),
+    ):
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     form = UserForm(obj=user)
     form.version.data = str(user.version)
     membership_form = MembershipForm(formdata=None)
@@ -210,15 +208,12 @@ def _city_data(form: CityForm) -> CityData:
 @allow(ADMIN)
 def new_city():
     form = CityForm()
-    if form.validate_on_submit():
-        try:
-            city = cities.create_city(current_user, _city_data(form))
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("City %(name)s created.", name=city.name), "success")
-            return redirect(url_for("admin.city_list"))
-    return render_template("admin/city_form.html", form=form, city=None), 400 if form.errors else 200
+    city = submit_form(
+        form, lambda: cities.create_city(current_user, _city_data(form)), lambda city: _("City %(name)s created.", name=city.name)
+    )
+    if city:
+        return redirect(url_for("admin.city_list"))
+    return render_template("admin/city_form.html", form=form, city=None), form_status(form)
 
 
 @bp.route("/cities/<int:city_id>", methods=["GET", "POST"])
@@ -229,15 +224,13 @@ def edit_city(city_id: int):
     if request.method == "GET":
         form.version.data = str(city.version)
         form.kind.data = city.kind.value
-    if form.validate_on_submit():
-        try:
-            cities.update_city(current_user, city.id, _city_data(form), parse_version(form.version.data))
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("City saved."), "success")
-            return redirect(url_for("admin.city_list"))
-    return render_template("admin/city_form.html", form=form, city=city), 400 if form.errors else 200
+    if submit_form(
+        form,
+        lambda: cities.update_city(current_user, city.id, _city_data(form), parse_version(form.version.data)),
+        _("City saved."),
+    ):
+        return redirect(url_for("admin.city_list"))
+    return render_template("admin/city_form.html", form=form, city=city), form_status(form)
 
 
 @bp.get("/audit")

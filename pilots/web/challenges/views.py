@@ -29,7 +29,16 @@ from pilots.web.challenges.forms import (
     WithdrawCoSponsorForm,
 )
 from pilots.web.forms import ConfirmForm, choices
-from pilots.web.support import apply_service_error, flash_service_error, page_argument, page_size, paginate_rows
+from pilots.web.support import (
+    apply_service_error,
+    button_action,
+    flash_service_error,
+    form_status,
+    page_argument,
+    page_size,
+    paginate_rows,
+    submit_form,
+)
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 
@@ -166,15 +175,14 @@ def new():
     form = _challenge_form(ChallengeForm(), own_cities)
     if request.method == "GET":
         form.year.data = service.utcnow().year + 1
-    if form.validate_on_submit():
-        try:
-            challenge = service.create_challenge(current_user, form.city_id.data, _challenge_data(form))
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Draft saved. Add the candidate datasets, then submit the challenge."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id))
-    return render_template("challenges/form.html", form=form, challenge=None), 400 if form.errors else 200
+    challenge = submit_form(
+        form,
+        lambda: service.create_challenge(current_user, form.city_id.data, _challenge_data(form)),
+        lambda challenge: _("Draft saved. Add the candidate datasets, then submit the challenge."),
+    )
+    if challenge:
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    return render_template("challenges/form.html", form=form, challenge=None), form_status(form)
 
 
 def _detail_forms(challenge: Challenge) -> dict:
@@ -189,7 +197,10 @@ def _detail_forms(challenge: Challenge) -> dict:
             forms["cosponsor"].city_id.choices = choices((m.city_id, m.city.name) for m in available)
         forms["withdraw_cosponsor"] = [s for s in challenge.cosponsors if current_user.is_staff_of(s.city_id)]
         if current_user.is_steering:
-            forms["screening"] = ScreeningForm(formdata=None)
+            current = {"eligible": "eligible", "ineligible": "ineligible"}.get(challenge.status.value)
+            forms["screening"] = ScreeningForm(
+                formdata=None, data={"decision": current, "reason": challenge.screening_reason or ""}
+            )
         if current_user.is_admin:
             forms["hide"] = {c.id: HideCommentForm(formdata=None, prefix=f"hide-{c.id}") for c in challenge.comments}
     return forms
@@ -250,25 +261,17 @@ def edit(challenge_id: int):
     del form.city_id
     if request.method == "GET":
         form.version.data = str(challenge.version)
-    if form.validate_on_submit():
-        try:
-            service.update_challenge(current_user, challenge.id, _challenge_data(form), parse_version(form.version.data))
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Challenge saved."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id))
-    return render_template("challenges/form.html", form=form, challenge=challenge), 400 if form.errors else 200
+    if submit_form(
+        form,
+        lambda: service.update_challenge(current_user, challenge.id, _challenge_data(form), parse_version(form.version.data)),
+        _("Challenge saved."),
+    ):
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    return render_template("challenges/form.html", form=form, challenge=challenge), form_status(form)
 
 
 def _state_change(challenge_id: int, action, message: str):
-    if ConfirmForm().validate_on_submit():
-        try:
-            action(current_user, challenge_id)
-        except ServiceError as error:
-            flash_service_error(error)
-        else:
-            flash(message, "success")
+    button_action(lambda: action(current_user, challenge_id), message)
     return redirect(url_for("challenges.detail", challenge_id=challenge_id))
 
 
@@ -324,9 +327,7 @@ def new_dataset(challenge_id: int):
             if request.form.get("another"):
                 return redirect(url_for("challenges.new_dataset", challenge_id=challenge.id))
             return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#datasets")
-    return render_template(
-        "challenges/dataset_form.html", form=form, challenge=challenge, dataset=None
-    ), 400 if form.errors else 200
+    return render_template("challenges/dataset_form.html", form=form, challenge=challenge, dataset=None), form_status(form)
 
 
 @bp.route("/<int:challenge_id>/datasets/<int:dataset_id>", methods=["GET", "POST"])
@@ -343,29 +344,21 @@ def edit_dataset(challenge_id: int, dataset_id: int):
         form.version.data = str(dataset.version)
         form.availability.data = dataset.availability.value
         form.holder_city_id.data = dataset.holder_city_id or 0
-    if form.validate_on_submit():
-        try:
-            service.update_dataset(current_user, challenge.id, dataset.id, _dataset_data(form), parse_version(form.version.data))
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Dataset saved."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#datasets")
-    return render_template(
-        "challenges/dataset_form.html", form=form, challenge=challenge, dataset=dataset
-    ), 400 if form.errors else 200
+    if submit_form(
+        form,
+        lambda: service.update_dataset(
+            current_user, challenge.id, dataset.id, _dataset_data(form), parse_version(form.version.data)
+        ),
+        _("Dataset saved."),
+    ):
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#datasets")
+    return render_template("challenges/dataset_form.html", form=form, challenge=challenge, dataset=dataset), form_status(form)
 
 
 @bp.post("/<int:challenge_id>/datasets/<int:dataset_id>/delete")
 @allow(OWN_CITY)
 def delete_dataset(challenge_id: int, dataset_id: int):
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.remove_dataset(current_user, challenge_id, dataset_id)
-        except ServiceError as error:
-            flash_service_error(error)
-        else:
-            flash(_("Dataset removed."), "success")
+    button_action(lambda: service.remove_dataset(current_user, challenge_id, dataset_id), _("Dataset removed."))
     return redirect(url_for("challenges.detail", challenge_id=challenge_id) + "#datasets")
 
 
@@ -375,14 +368,12 @@ def cosponsor(challenge_id: int):
     challenge = _visible_or_404(challenge_id)
     form = CoSponsorForm()
     form.city_id.choices = choices((m.city_id, m.city.name) for m in current_user.memberships)
-    if form.validate_on_submit():
-        try:
-            service.cosponsor(current_user, challenge.id, form.city_id.data, form.note.data or "")
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Your city co-sponsors this challenge."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#cosponsors")
+    if submit_form(
+        form,
+        lambda: service.cosponsor(current_user, challenge.id, form.city_id.data, form.note.data or ""),
+        _("Your city co-sponsors this challenge."),
+    ):
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#cosponsors")
     return _render_detail(challenge, 400, cosponsor=form)
 
 
@@ -408,14 +399,9 @@ def withdraw_cosponsor(challenge_id: int):
 def comment(challenge_id: int):
     challenge = _visible_or_404(challenge_id)
     form = CommentForm()
-    if form.validate_on_submit():
-        try:
-            created = service.add_comment(current_user, challenge.id, form.body.data)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Comment posted."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id) + f"#comment-{created.id}")
+    created = submit_form(form, lambda: service.add_comment(current_user, challenge.id, form.body.data), _("Comment posted."))
+    if created:
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id) + f"#comment-{created.id}")
     return _render_detail(challenge, 400, comment=form)
 
 
@@ -437,14 +423,14 @@ def edit_comment(challenge_id: int, comment_id: int):
         if not service.can_edit_comment(current_user, comment, window):
             flash(_("Comments can be edited for %(minutes)d minutes after posting.", minutes=window.seconds // 60), "info")
             return redirect(url_for("challenges.detail", challenge_id=challenge.id) + f"#comment-{comment.id}")
-    if form.validate_on_submit():
-        try:
-            service.edit_comment(current_user, challenge.id, comment.id, form.body.data, parse_version(form.version.data), window)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Comment saved."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id) + f"#comment-{comment.id}")
+    if submit_form(
+        form,
+        lambda: service.edit_comment(
+            current_user, challenge.id, comment.id, form.body.data, parse_version(form.version.data), window
+        ),
+        _("Comment saved."),
+    ):
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id) + f"#comment-{comment.id}")
     status = 400 if form.errors else 200
     return render_template("challenges/comment_form.html", form=form, challenge=challenge, comment=comment), status
 
@@ -454,14 +440,10 @@ def edit_comment(challenge_id: int, comment_id: int):
 def hide_comment(challenge_id: int, comment_id: int):
     challenge = _visible_or_404(challenge_id)
     form = HideCommentForm(prefix=f"hide-{comment_id}")
-    if form.validate_on_submit():
-        try:
-            service.hide_comment(current_user, challenge.id, comment_id, form.reason.data)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Comment hidden."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#discussion")
+    if submit_form(
+        form, lambda: service.hide_comment(current_user, challenge.id, comment_id, form.reason.data), _("Comment hidden.")
+    ):
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id) + "#discussion")
     hide_forms = _detail_forms(challenge).get("hide", {})
     if comment_id not in hide_forms:
         abort(404)
@@ -473,12 +455,10 @@ def hide_comment(challenge_id: int, comment_id: int):
 def screen(challenge_id: int):
     challenge = _visible_or_404(challenge_id)
     form = ScreeningForm()
-    if form.validate_on_submit():
-        try:
-            service.screen(current_user, challenge.id, form.decision.data == "eligible", form.reason.data or "")
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(_("Screening saved."), "success")
-            return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    if submit_form(
+        form,
+        lambda: service.screen(current_user, challenge.id, form.decision.data == "eligible", form.reason.data or ""),
+        _("Screening saved."),
+    ):
+        return redirect(url_for("challenges.detail", challenge_id=challenge.id))
     return _render_detail(challenge, 400, screening=form)

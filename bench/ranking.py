@@ -1,0 +1,129 @@
+"""Benchmarks of the ranking engine (pilots.ranking): pure numpy, no database.
+
+* ``ranking-full``: the whole JSON contract on 14 voters × 200 alternatives × 8 criteria (alternatives
+  scale with ``--scale``): aggregation, ranking, ties, agreement of the five methods, 10,000 uniform and
+  10,000 perturbed SMAA samples, leave-one-voter-out and the weight intervals.
+* ``ranking-wsm-vs-pymcdm`` / ``ranking-topsis-vs-pymcdm``: one scoring call of ours on a 200 × 8 matrix
+  (normalisation included) against pymcdm's on the same matrix; pymcdm's time per call is in the facts.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from bench.harness import Context, benchmark
+from pilots.ranking import contract, normalise, topsis_scores, wsm_scores
+
+VOTERS, ALTERNATIVES, CRITERIA, SAMPLES = 14, 200, 8, 10_000
+
+
+def snapshot(alternatives: int, voters: int = VOTERS, criteria: int = CRITERIA, seed: int = 2017) -> dict:
+    """A contract document like a real round: integer scores 0..10, about 5% of cells left out, each
+    city proposing one challenge it may not score, a quorum of 3."""
+    rng = np.random.default_rng(seed)
+    names = [f"challenge-{i:03d}" for i in range(alternatives)]
+    cities = [f"city-{v:02d}" for v in range(voters)]
+    ids = [f"criterion-{j}" for j in range(criteria)]
+    scores = rng.integers(0, 11, size=(voters, alternatives, criteria))
+    present = rng.random(size=(voters, alternatives, criteria)) > 0.05
+    return {
+        "alternatives": names,
+        "criteria": [
+            {"id": c, "weight": int(rng.integers(1, 6)), "direction": "cost" if j % 4 == 3 else "benefit", "scale": [0, 10]}
+            for j, c in enumerate(ids)
+        ],
+        "ballots": [
+            {
+                "voter": city,
+                "scores": {
+                    name: {c: int(scores[v, a, j]) for j, c in enumerate(ids) if present[v, a, j]} for a, name in enumerate(names)
+                },
+            }
+            for v, city in enumerate(cities)
+        ],
+        "method": "wsm",
+        "select": 2,
+        "sensitivity": {"samples": SAMPLES, "seed": 1, "perturbation": 0.2},
+        "exclude_self": {names[v]: city for v, city in enumerate(cities) if v < alternatives},
+        "quorum": 3,
+    }
+
+
+@benchmark(
+    "ranking-full", "the ranking contract: 14 voters, 200 alternatives, 8 criteria, 2 × 10,000 SMAA samples, LOO, intervals"
+)
+def ranking_full(context: Context):
+    alternatives = context.size(ALTERNATIVES)
+    document = snapshot(alternatives)
+    context.facts_by_bench["ranking-full"] = {
+        "voters": VOTERS,
+        "alternatives": alternatives,
+        "criteria": CRITERIA,
+        "samples": 2 * SAMPLES,
+    }
+    return lambda: contract.run(document)
+
+
+def _decision_problem(seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    matrix = rng.uniform(1.0, 100.0, size=(ALTERNATIVES, CRITERIA))
+    weights = rng.uniform(1.0, 5.0, size=CRITERIA)
+    types = np.where(np.arange(CRITERIA) % 4 == 3, -1, 1)
+    return matrix, weights / weights.sum(), types
+
+
+def _median_ms(call: Callable[[], object], repeat: int = 50) -> float:
+    call()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 4)
+
+
+def _versus(context: Context, name: str, method: str, normalization: str):
+    from pymcdm import methods, normalizations  # a development dependency: imported only when benchmarked
+
+    matrix, weights, types = _decision_problem()
+    cost = types == -1
+    model = {"wsm": methods.WSM, "topsis": methods.TOPSIS}[method](
+        normalization_function=getattr(normalizations, f"{normalization}_normalization")
+    )
+    score = {"wsm": wsm_scores, "topsis": topsis_scores}[method]
+    stacked = weights[np.newaxis, :]
+
+    def ours():
+        return score(normalise(matrix, normalization, cost), stacked)[0]
+
+    def theirs():
+        return model(matrix, weights, types)
+
+    def theirs_unchecked():
+        return model(matrix, weights, types, validation=False)
+
+    assert np.allclose(ours(), theirs(), rtol=0, atol=1e-9)
+    ours_ms, theirs_ms = _median_ms(ours), _median_ms(theirs)
+    context.facts_by_bench[name] = {
+        "matrix": f"{ALTERNATIVES}x{CRITERIA}",
+        "normalization": normalization,
+        "ours_ms": ours_ms,
+        "pymcdm_ms": theirs_ms,
+        "pymcdm_without_validation_ms": _median_ms(theirs_unchecked),
+        "pymcdm_over_ours": round(theirs_ms / ours_ms, 1),
+    }
+    return ours
+
+
+@benchmark("ranking-wsm-vs-pymcdm", "one weighted-sum call (min-max normalisation) on 200 × 8: ours; pymcdm's in the facts")
+def ranking_wsm_vs_pymcdm(context: Context):
+    return _versus(context, "ranking-wsm-vs-pymcdm", "wsm", "minmax")
+
+
+@benchmark("ranking-topsis-vs-pymcdm", "one TOPSIS call (vector normalisation) on 200 × 8: ours; pymcdm's in the facts")
+def ranking_topsis_vs_pymcdm(context: Context):
+    return _versus(context, "ranking-topsis-vs-pymcdm", "topsis", "vector")

@@ -1,0 +1,200 @@
+"""Voting rounds: criteria, the frozen ballot of challenges, each city's ballot of scores, and the snapshot
+from which the published result is computed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pilots.models.base import Base, enum_column, utcnow
+from pilots.models.challenge import Challenge
+from pilots.models.city import City
+from pilots.models.user import User
+
+
+class RoundPhase(enum.StrEnum):
+    DRAFT = "draft"
+    PROPOSALS_OPEN = "proposals_open"
+    VOTING_OPEN = "voting_open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+#: The order in which the steering committee moves a round.
+PHASE_ORDER = (RoundPhase.DRAFT, RoundPhase.PROPOSALS_OPEN, RoundPhase.VOTING_OPEN, RoundPhase.CLOSED, RoundPhase.PUBLISHED)
+
+
+class Direction(enum.StrEnum):
+    BENEFIT = "benefit"
+    COST = "cost"
+
+
+class BallotStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(160))
+    year: Mapped[int] = mapped_column(index=True)
+    pilots_to_select: Mapped[int] = mapped_column(default=2)
+    phase: Mapped[RoundPhase] = mapped_column(enum_column(RoundPhase), default=RoundPhase.DRAFT, index=True)
+    # Planned dates, shown on the timeline; the committee moves the phase itself.
+    proposals_deadline: Mapped[date | None]
+    voting_deadline: Mapped[date | None]
+    # Options
+    allow_self_scoring: Mapped[bool] = mapped_column(default=False)
+    quorum: Mapped[int | None]  # None: half the cities taking part, rounded up
+    ballots_confidential: Mapped[bool] = mapped_column(default=False)
+    method: Mapped[str] = mapped_column(sa.String(16), default="wsm")
+    normalization: Mapped[str] = mapped_column(sa.String(16), default="scale")
+    sensitivity_samples: Mapped[int] = mapped_column(default=10_000)
+    perturbation: Mapped[float] = mapped_column(default=0.2)
+    seed: Mapped[int] = mapped_column(default=1)
+    # AHP pairwise judgements, {"<criterion id>:<criterion id>": value}, when the weights were derived that way.
+    ahp_judgements: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # When each phase started
+    proposals_opened_at: Mapped[datetime | None]
+    voting_opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    # The committee's decision on the selection
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    override_justification: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="Criterion.position, Criterion.id"
+    )
+    entries: Mapped[list[BallotEntry]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="BallotEntry.position, BallotEntry.id"
+    )
+    ballots: Mapped[list[Ballot]] = relationship(back_populates="round", cascade="all, delete-orphan")
+    snapshot: Mapped[RoundSnapshot | None] = relationship(back_populates="round", cascade="all, delete-orphan", uselist=False)
+    confirmed_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    def at_least(self, phase: RoundPhase) -> bool:
+        return PHASE_ORDER.index(self.phase) >= PHASE_ORDER.index(phase)
+
+
+class Criterion(Base):
+    __tablename__ = "criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    key: Mapped[str] = mapped_column(sa.String(40))  # stable id in the snapshot, e.g. "impact"
+    name_nl: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(120))
+    description_nl: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="")
+    weight: Mapped[float] = mapped_column(default=1.0)
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction), default=Direction.BENEFIT)
+    scale_min: Mapped[float] = mapped_column(default=1.0)
+    scale_max: Mapped[float] = mapped_column(default=5.0)
+    integer_scale: Mapped[bool] = mapped_column(default=True)
+
+    round: Mapped[Round] = relationship(back_populates="criteria")
+
+    __table_args__ = (sa.UniqueConstraint("round_id", "key"),)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_nl
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" and self.description_en else self.description_nl
+
+
+class BallotEntry(Base):
+    """A challenge on a round's ballot. The list is frozen when voting opens."""
+
+    __tablename__ = "ballot_entries"
+    __table_args__ = (sa.UniqueConstraint("round_id", "challenge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    round: Mapped[Round] = relationship(back_populates="entries")
+    challenge: Mapped[Challenge] = relationship(lazy="joined", innerjoin=True)
+
+
+class Ballot(Base):
+    """One city's ballot in one round, filled in by that city's voters."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (sa.UniqueConstraint("round_id", "city_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    city_id: Mapped[int] = mapped_column(sa.ForeignKey("cities.id"), index=True)
+    status: Mapped[BallotStatus] = mapped_column(enum_column(BallotStatus), default=BallotStatus.DRAFT)
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    round: Mapped[Round] = relationship(back_populates="ballots")
+    city: Mapped[City] = relationship(lazy="joined", innerjoin=True)
+    scores: Mapped[list[Score]] = relationship(back_populates="ballot", cascade="all, delete-orphan")
+    notes: Mapped[list[BallotNote]] = relationship(back_populates="ballot", cascade="all, delete-orphan")
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+
+    # Every save bumps the version: two voters of one city editing at once cannot overwrite each other.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class Score(Base):
+    __tablename__ = "scores"
+    __table_args__ = (sa.UniqueConstraint("ballot_id", "challenge_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(sa.ForeignKey("ballots.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id"))
+    criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("criteria.id", ondelete="CASCADE"))
+    value: Mapped[float]
+
+    ballot: Mapped[Ballot] = relationship(back_populates="scores")
+
+
+class BallotNote(Base):
+    """A city's optional comment on one challenge in its ballot."""
+
+    __tablename__ = "ballot_notes"
+    __table_args__ = (sa.UniqueConstraint("ballot_id", "challenge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(sa.ForeignKey("ballots.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id"))
+    text: Mapped[str] = mapped_column(sa.String(1000))
+
+    ballot: Mapped[Ballot] = relationship(back_populates="notes")
+
+
+class RoundSnapshot(Base):
+    """Frozen when the round closes: the ranking input as canonical JSON, its SHA-256, and the result."""
+
+    __tablename__ = "round_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), unique=True)
+    document: Mapped[str] = mapped_column(sa.Text)  # canonical JSON of the ranking input
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    result: Mapped[str] = mapped_column(sa.Text)  # canonical JSON of the ranking output
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="snapshot")

@@ -1,0 +1,3 @@
+from pilots.web.results.views import bp
+
+__all__ = ["bp"]

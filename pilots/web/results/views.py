@@ -1,0 +1,216 @@
+"""The results of a voting round: ranking, charts, robustness, snapshot, and the committee's confirmation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from pilots import charts
+from pilots.models import ChallengeStatus, Round, RoundPhase
+from pilots.security.access import SIGNED_IN, STEERING, allow
+from pilots.services import voting
+from pilots.services.errors import NotFound, ServiceError
+from pilots.web.forms import choices
+from pilots.web.results.forms import ConfirmSelectionForm
+from pilots.web.support import apply_service_error, flash_service_error
+
+bp = Blueprint("results", __name__, url_prefix="/rounds")
+
+# The same texts as the round settings form (pilots/web/rounds/forms.py), so they share one translation.
+METHOD_LABELS = {
+    "wsm": _l("Weighted sum"),
+    "topsis": _l("TOPSIS"),
+    "borda": _l("Borda count on the cities' rankings"),
+    "copeland": _l("Copeland on the cities' rankings"),
+    "schulze": _l("Schulze on the cities' rankings"),
+}
+ASSET_MAX_AGE = 365 * 24 * 3600
+
+
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
+def _round(round_id: int) -> Round:
+    try:
+        return voting.get_round(round_id)
+    except NotFound:
+        abort(404)
+
+
+def _visible_round(round_id: int) -> Round:
+    """The round, if the user may see its results (404 for an unknown round, 403 before they may)."""
+    round_ = _round(round_id)
+    if not voting.can_see_results(current_user, round_) or round_.snapshot is None:
+        abort(403)
+    return round_
+
+
+def _result_data(round_: Round) -> charts.ResultData:
+    """The stored result with the names of the challenges, cities and criteria (a fixed number of queries)."""
+    locale = _locale()
+    entries = list(round_.entries)  # with their challenge and its city (joined)
+    ballots = list(round_.ballots)  # with their city (joined)
+    names = charts.Names(
+        challenges={str(e.challenge_id): e.challenge.title for e in entries},
+        proposers={str(e.challenge_id): e.challenge.city.name for e in entries},
+        cities={b.city.slug: b.city.name for b in ballots},
+        criteria={c.key: c.name(locale) for c in round_.criteria},
+    )
+    visible = {b.city.slug for b in ballots if voting.can_see_ballot(current_user, round_, b)}
+    return charts.build(voting.result_of(round_) or {}, json.loads(round_.snapshot.document), names, visible)
+
+
+def _can_confirm(round_: Round) -> bool:
+    return current_user.is_steering and round_.phase is RoundPhase.PUBLISHED and round_.confirmed_at is None
+
+
+def _confirm_form(round_: Round, data: charts.ResultData, formdata: bool = False) -> ConfirmSelectionForm:
+    form = ConfirmSelectionForm() if formdata else ConfirmSelectionForm(formdata=None)
+    titles = {str(e.challenge_id): e.challenge.title for e in round_.entries}
+    ranks = {row.alternative: row.rank for row in data.ranking}
+    order = [row.alternative for row in data.ranking] + [a for a in titles if a not in ranks]
+    form.selected.choices = choices(
+        (int(a), _("%(title)s (rank %(rank)d)", title=titles[a], rank=ranks[a]) if a in ranks else titles[a])
+        for a in order
+        if a in titles
+    )
+    if not formdata:
+        form.selected.data = [int(a) for a in data.selected]
+    return form
+
+
+def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm | None = None, status: int = 200):
+    locale = _locale()
+    if form is None and _can_confirm(round_):
+        form = _confirm_form(round_, data)
+    challenges = {str(e.challenge_id): e.challenge for e in round_.entries}
+    computed = [challenges[a] for a in data.selected if a in challenges]
+    confirmed = [e.challenge for e in round_.entries if e.challenge.status is ChallengeStatus.SELECTED]
+    criteria = {c.key: c for c in round_.criteria}
+    assets = charts.plotly_assets()
+    figures = {
+        "ranking-figure": charts.ranking_figure(data, locale) if data.ranking else None,
+        "cities-figure": charts.cities_figure(data, locale) if data.cities.rows else None,
+        "acceptability-figure": charts.acceptability_figure(data, locale) if data.acceptability and data.ranking else None,
+    }
+    return render_template(
+        "results/detail.html",
+        round=round_,
+        data=data,
+        form=form if _can_confirm(round_) else None,
+        challenges=challenges,
+        computed=computed,
+        confirmed=confirmed,
+        criteria=criteria,
+        figures=figures,
+        method_labels=METHOD_LABELS,
+        maplibre_marker=assets.maplibre_marker,
+        plotly_version=charts.PLOTLY_VERSION,
+        submitted=len(data.leave_one_out),
+        snapshot_download=_can_download_snapshot(round_),
+        number=lambda value, pattern: format_decimal(value, format=pattern),
+        tie_step=lambda step: _tie_step(step, criteria, locale),
+    ), status
+
+
+def _tie_step(step: str, criteria: dict, locale: str) -> str:
+    """The step of the tie rule that separated two challenges (pilots/ranking/ordering.py)."""
+    if step == "voters":
+        return _("more cities scored it")
+    if step.startswith("criterion:"):
+        key = step.removeprefix("criterion:")
+        return _("higher group score on %(criterion)s", criterion=criteria[key].name(locale) if key in criteria else key)
+    return _("a fixed order of the challenges' identifiers")
+
+
+@bp.get("/<int:round_id>/results")
+@allow(SIGNED_IN)
+def show(round_id: int):
+    round_ = _visible_round(round_id)
+    return _render(round_, _result_data(round_))
+
+
+@bp.post("/<int:round_id>/confirm")
+@allow(STEERING)
+def confirm(round_id: int):
+    round_ = _round(round_id)
+    if not voting.can_see_results(current_user, round_) or round_.snapshot is None:
+        flash_service_error(ServiceError(_l("Publish the results before confirming the selection.")))
+        return redirect(url_for("rounds.detail", round_id=round_.id))
+    data = _result_data(round_)
+    form = _confirm_form(round_, data, formdata=True)
+    if form.validate_on_submit():
+        try:
+            voting.confirm_selection(current_user, round_.id, list(form.selected.data or []), form.justification.data or "")
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(_("The selection is confirmed: the selected challenges are now pilots."), "success")
+            return redirect(url_for("results.show", round_id=round_.id) + "#confirmation")
+    if not _can_confirm(round_):  # confirmed, or no longer published, in the meantime: say so at the top of the page
+        for messages in form.errors.values():
+            for message in messages:
+                flash(str(message), "danger")
+        return redirect(url_for("results.show", round_id=round_.id))
+    return _render(round_, data, form, 400)
+
+
+@bp.get("/<int:round_id>/results/<any(ranking, cities, acceptability):table>.csv")
+@allow(SIGNED_IN)
+def export_csv(round_id: int, table: str):
+    round_ = _visible_round(round_id)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(charts.csv_rows(_result_data(round_), table))
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-{table}.csv"},
+    )
+
+
+def _can_download_snapshot(round_: Round) -> bool:
+    """The snapshot holds every city's ballot: in a round whose ballots stay confidential, only the committee
+    and the administrators download it (everyone still sees its SHA-256)."""
+    return not round_.ballots_confidential or current_user.is_steering or current_user.is_admin
+
+
+@bp.get("/<int:round_id>/snapshot.json")
+@allow(SIGNED_IN)
+def snapshot(round_id: int):
+    """The ranking input exactly as frozen (canonical JSON): its SHA-256 is the one shown on the results page."""
+    round_ = _visible_round(round_id)
+    if not _can_download_snapshot(round_):
+        abort(403)
+    return Response(
+        round_.snapshot.document.encode("utf-8"),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-snapshot.json"},
+    )
+
+
+# plotly.js is served from the installed plotly package (no CDN). Signed-in only, like every page that uses it,
+# so the list of public routes (tests/test_access_policy.py) stays as it is.
+
+
+@bp.get("/assets/plotly.min.js")
+@allow(SIGNED_IN)
+def plotly_js():
+    response = send_file(charts.PLOTLY_JS, mimetype="text/javascript", max_age=ASSET_MAX_AGE, conditional=True)
+    response.headers["Cache-Control"] = f"private, max-age={ASSET_MAX_AGE}, immutable"
+    return response
+
+
+@bp.get("/assets/plotly.css")
+@allow(SIGNED_IN)
+def plotly_css():
+    response = Response(charts.plotly_assets().css, mimetype="text/css")
+    response.headers["Cache-Control"] = f"private, max-age={ASSET_MAX_AGE}, immutable"
+    return response

@@ -1,0 +1,3 @@
+from pilots.web.rounds.views import bp
+
+__all__ = ["bp"]

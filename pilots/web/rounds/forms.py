@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from pilots.models import Direction
+from pilots.web.forms import choices
+
+METHOD_LABELS = {
+    "wsm": _l("Weighted sum"),
+    "topsis": _l("TOPSIS"),
+    "borda": _l("Borda count on the cities' rankings"),
+    "copeland": _l("Copeland on the cities' rankings"),
+    "schulze": _l("Schulze on the cities' rankings"),
+}
+NORMALIZATION_LABELS = {
+    "scale": _l("On the criterion's scale"),
+    "vector": _l("Vector (TOPSIS)"),
+    "minmax": _l("Minimum to maximum observed"),
+}
+DIRECTION_LABELS = {Direction.BENEFIT: _l("Benefit: higher is better"), Direction.COST: _l("Cost: higher is worse")}
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=160)])
+    year = IntegerField(
+        _l("Year"),
+        validators=[InputRequired(), NumberRange(min=2017, max=2100)],
+        description=_l("Eligible challenges proposed for this year go on the ballot."),
+    )
+    pilots_to_select = IntegerField(_l("Pilots to select"), default=2, validators=[InputRequired(), NumberRange(min=1, max=5)])
+    proposals_deadline = DateField(_l("Proposals deadline"), validators=[Optional()])
+    voting_deadline = DateField(_l("Voting deadline"), validators=[Optional()])
+    allow_self_scoring = BooleanField(_l("A city may score its own challenges"))
+    quorum = IntegerField(
+        _l("Quorum (cities)"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+        description=_l("How many cities must score a challenge for it to be ranked. Empty: half the cities taking part."),
+    )
+    ballots_confidential = BooleanField(_l("Keep the cities' ballots confidential after publication"))
+    method = SelectField(_l("Ranking method"), choices=choices(METHOD_LABELS.items()), default="wsm")
+    normalization = SelectField(_l("Normalisation"), choices=choices(NORMALIZATION_LABELS.items()), default="scale")
+    sensitivity_samples = IntegerField(
+        _l("Robustness samples"), default=10_000, validators=[InputRequired(), NumberRange(min=0, max=100_000)]
+    )
+    perturbation = FloatField(
+        _l("Weight perturbation (0.2 = ±20%)"), default=0.2, validators=[InputRequired(), NumberRange(min=0.01, max=0.99)]
+    )
+    seed = IntegerField(
+        _l("Random seed"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)],
+        description=_l("Fixes the robustness samples, so the result can be recomputed exactly."),
+    )
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+
+class CriterionForm(FlaskForm):
+    key = StringField(
+        _l("Key"), validators=[InputRequired(), Length(max=40)], description=_l("A short id used in the snapshot, e.g. impact.")
+    )
+    name_nl = StringField(_l("Name (Dutch)"), validators=[InputRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=120)])
+    description_nl = TextAreaField(_l("Description (Dutch)"), validators=[Length(max=2000)], render_kw={"rows": 2})
+    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=2000)], render_kw={"rows": 2})
+    weight = FloatField(
+        _l("Weight"),
+        default=1.0,
+        validators=[InputRequired(), NumberRange(min=0.000001)],
+        description=_l("Any positive number; the weights are normalised to sum to 100%."),
+    )
+    direction = SelectField(_l("Direction"), choices=choices((d.value, DIRECTION_LABELS[d]) for d in Direction))
+    scale_min = FloatField(_l("Scale from"), default=1, validators=[InputRequired()])
+    scale_max = FloatField(_l("Scale to"), default=5, validators=[InputRequired()])
+    integer_scale = BooleanField(_l("Whole numbers only"), default=True)
+    version = HiddenField()
+    submit = SubmitField(_l("Save criterion"))
+
+
+#: Saaty's scale for a pair (A, B): the value of A compared with B.
+SAATY = [
+    ("9", _l("A is extremely more important (9)")),
+    ("7", _l("A is very strongly more important (7)")),
+    ("5", _l("A is strongly more important (5)")),
+    ("3", _l("A is moderately more important (3)")),
+    ("1", _l("Equally important (1)")),
+    ("0.333333", _l("B is moderately more important (1/3)")),
+    ("0.2", _l("B is strongly more important (1/5)")),
+    ("0.142857", _l("B is very strongly more important (1/7)")),
+    ("0.111111", _l("B is extremely more important (1/9)")),
+]
+SAATY_VALUES = {
+    "9": 9.0,
+    "7": 7.0,
+    "5": 5.0,
+    "3": 3.0,
+    "1": 1.0,
+    "0.333333": 1 / 3,
+    "0.2": 1 / 5,
+    "0.142857": 1 / 7,
+    "0.111111": 1 / 9,
+}
+
+
+class AdvanceForm(FlaskForm):
+    expected_phase = HiddenField(validators=[InputRequired()])
+    submit = SubmitField()
