@@ -556,3 +556,49 @@ def _mix(start: str, end: str, amount: float) -> str:
     a = [int(start[i : i + 2], 16) for i in (1, 3, 5)]
     b = [int(end[i : i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
+
+
+# --- pilot timeline ----------------------------------------------------------------------------------------------
+
+
+def gantt_figure(rows: list[dict[str, Any]], locale: str, today_iso: str) -> str | None:
+    """Milestones as horizontal bars from start (or due date minus two weeks) to due date, coloured by state.
+
+    ``rows``: dicts with ``label``, ``start`` and ``end`` (ISO dates) and ``state`` in done / overdue / open / blocked.
+    """
+    if not rows:
+        return None
+    colours = {"done": "#198754", "overdue": "#b02a37", "blocked": "#8a5a00", "open": "#0a3d91"}
+    names = {"done": _("done"), "overdue": _("overdue"), "blocked": _("blocked"), "open": _("open")}
+    figure = go.Figure()
+    for state in ("done", "open", "blocked", "overdue"):
+        selected = [row for row in rows if row["state"] == state]
+        if not selected:
+            continue
+        starts = [row["start"] for row in selected]
+        durations = [max(86_400_000, (_epoch_ms(row["end"]) - _epoch_ms(row["start"]))) for row in selected]
+        figure.add_trace(
+            go.Bar(
+                name=str(names[state]),
+                orientation="h",
+                y=[_short(row["label"]) for row in selected],
+                x=durations,
+                base=starts,
+                marker={"color": colours[state]},
+                hovertext=[f"{_text(row['label'])}: {row['start']} → {row['end']}" for row in selected],
+                hoverinfo="text",
+            )
+        )
+    figure.update_layout(
+        **_layout(locale, 80 + 34 * len(rows), barmode="overlay", showlegend=True, legend={"orientation": "h", "y": -0.15})
+    )
+    figure.update_xaxes(type="date")
+    figure.update_yaxes(autorange="reversed")
+    figure.add_vline(x=_epoch_ms(today_iso), line_width=1, line_dash="dot", line_color="#6c757d")
+    return _json(figure)
+
+
+def _epoch_ms(iso_date: str) -> int:
+    from datetime import UTC, datetime
+
+    return int(datetime.fromisoformat(iso_date).replace(tzinfo=UTC).timestamp() * 1000)

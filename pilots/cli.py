@@ -18,6 +18,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(rank)
+    app.cli.add_command(check_url)
+    app.cli.add_command(check_datasets)
+    app.cli.add_command(export_dcat)
 
 
 @click.command("seed-demo")
@@ -98,3 +101,49 @@ def rank(snapshot) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     click.echo(ranking.canonical_json(result))
+
+
+@click.command("check-url")
+@click.argument("url")
+@click.option("--realtime", is_flag=True, help="The data is real-time: require prov:generatedAtTime.")
+@with_appcontext
+def check_url(url: str, realtime: bool) -> None:
+    """Check URL against the programme's technical principles and print the checklist as JSON.
+
+    Uses the same address rules and allow-list (CONFORMANCE_ALLOW) as the platform. Exit status 0 when every
+    applicable check passes, 1 when some fail, 2 when the URL is refused.
+    """
+    import sys
+
+    from pilots.conformance.cli import main
+
+    sys.exit(main([url, *(["--realtime"] if realtime else [])], config=current_app.config))
+
+
+@click.command("check-datasets")
+@with_appcontext
+def check_datasets() -> None:
+    """Check every published dataset and keep the results (for a scheduler, e.g. cron every night)."""
+    from pilots.services import workspaces
+    from pilots.web.workspaces.views import run_checker
+
+    passed = failed = 0
+    for pilot_id, dataset_id in workspaces.all_dataset_ids():
+        check = workspaces.check_dataset(None, pilot_id, dataset_id, run_checker)
+        passed, failed = passed + check.passed, failed + (not check.passed)
+        click.echo(f"dataset {dataset_id}: {'pass' if check.passed else 'fail'}")
+    click.echo(f"{passed} passed, {failed} failed")
+
+
+@click.command("export-dcat")
+@click.option(
+    "--format", "format_", type=click.Choice(["turtle", "json-ld", "rdf/xml", "n-triples"]), default="turtle", show_default=True
+)
+@click.option("--output", type=click.File("wb"), default="-", help="File to write (default: standard output).")
+@with_appcontext
+def export_dcat(format_: str, output) -> None:
+    """Write the DCAT-AP catalogue of the published datasets (the same as GET /catalog)."""
+    from pilots.services import catalogue
+
+    body, _media_type = catalogue.render(current_app.config["BASE_URL"], format_)
+    output.write(body)

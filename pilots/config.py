@@ -55,6 +55,12 @@ class Config:
 
     PASSWORD_MIN_LENGTH = 10
     PAGE_SIZE = 25
+    # The public address of the platform: the base of the catalogue's URIs (never taken from a request).
+    BASE_URL = "http://localhost:5000"
+    # Conformance checks: addresses allowed although private or loopback (CIDR or host:port), and limits.
+    CONFORMANCE_ALLOW: list = []
+    CONFORMANCE_TIMEOUT = 5.0
+    CONFORMANCE_MAX_BYTES = 5_000_000
     COMMENT_EDIT_MINUTES = 30  # authors may edit their comment this long after posting
     HSTS = False
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
@@ -97,6 +103,8 @@ ENVIRONMENT_SETTINGS = {
     "LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
     "SESSION_HOURS": "PERMANENT_SESSION_LIFETIME",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "BASE_URL": "BASE_URL",
+    "CONFORMANCE_ALLOW": "CONFORMANCE_ALLOW",
 }
 
 
@@ -126,6 +134,8 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict:
             value = timedelta(hours=int(value))
         elif setting == "TRUSTED_PROXIES":
             value = int(value)
+        elif setting == "CONFORMANCE_ALLOW":
+            value = [item.strip() for item in value.split(",") if item.strip()]
         overrides[setting] = value
     return overrides
 

@@ -22,6 +22,14 @@ PUBLIC_ENDPOINTS = {
     "challenges.index",
     "challenges.detail",
     "challenges.export_csv",
+    # Pilots are public, with their milestone calendar; so is the DCAT-AP catalogue, and the chart library.
+    "workspaces.index",
+    "workspaces.detail",
+    "workspaces.calendar",
+    "catalogue.negotiated",
+    "catalogue.by_extension",
+    "results.plotly_js",
+    "results.plotly_css",
 }
 
 

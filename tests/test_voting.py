@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from pilots import ranking
@@ -249,7 +250,7 @@ class TestPhases:
             round_ = session.get(Round, round_id)
             round_.pilots_to_select = 5
             session.commit()
-            with pytest.raises(ServiceError, match="at least 5 eligible challenges"):
+            with force_locale("en"), pytest.raises(ServiceError, match="at least 5 eligible challenges"):
                 voting.advance(session.get(User, world["steering"]), round_id, RoundPhase.PROPOSALS_OPEN)
 
     def test_a_stale_phase_button_does_nothing(self, client, make_round, in_app):
@@ -262,7 +263,7 @@ class TestPhases:
 
     def test_closing_needs_a_submitted_ballot(self, make_round, world, in_app):
         round_id = make_round(RoundPhase.VOTING_OPEN)
-        with in_app() as session, pytest.raises(ServiceError, match="No city has submitted"):
+        with in_app() as session, pytest.raises(ServiceError, match="Nog geen enkele stad heeft haar stembrief ingediend"):
             voting.advance(session.get(User, world["steering"]), round_id, RoundPhase.VOTING_OPEN)
 
     def test_closing_freezes_a_snapshot_that_flask_rank_recomputes(self, make_round, world, in_app, runner, tmp_path):
@@ -456,7 +457,7 @@ class TestConfirmation:
         round_id = make_round(RoundPhase.PUBLISHED)
         with in_app() as session:
             steering = session.get(User, world["steering"])
-            with pytest.raises(ServiceError, match="justification"):
+            with force_locale("en"), pytest.raises(ServiceError, match="justification"):
                 voting.confirm_selection(steering, round_id, [world["leuven_challenge"]], "te kort")
             pilots = voting.confirm_selection(
                 steering, round_id, [world["leuven_challenge"]], "Leuven heeft de data al klaar; Gent volgt volgend jaar."
@@ -466,12 +467,12 @@ class TestConfirmation:
             assert statuses[world["leuven_challenge"]] is ChallengeStatus.SELECTED
             assert statuses[world["gent_challenge"]] is ChallengeStatus.NOT_SELECTED
             assert session.scalar(select(func.count(Pilot.id))) == 1
-            with pytest.raises(ServiceError, match="already confirmed"):
+            with force_locale("en"), pytest.raises(ServiceError, match="already confirmed"):
                 voting.confirm_selection(steering, round_id, [world["gent_challenge"]], "")
 
     def test_confirmation_waits_for_publication(self, make_round, world, in_app):
         round_id = make_round(RoundPhase.CLOSED)
-        with in_app() as session, pytest.raises(ServiceError, match="Publish the results"):
+        with in_app() as session, pytest.raises(ServiceError, match="Publiceer de resultaten"):
             voting.confirm_selection(session.get(User, world["steering"]), round_id, [world["gent_challenge"]], "")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pilots.demo.accounts import seed_accounts, seed_cities
 from pilots.demo.challenges import seed_challenges
 from pilots.demo.voting import seed_voting
+from pilots.demo.workspaces import seed_workspaces
 
 DEMO_PASSWORD = "pilot-demo"  # noqa: S105 - published in the README for the demo
 
@@ -18,6 +19,7 @@ STEPS: list[tuple[str, Callable[[], int]]] = [
     ("accounts", lambda: seed_accounts(DEMO_PASSWORD)),
     ("challenges", seed_challenges),
     ("rounds", seed_voting),
+    ("pilot workspaces", seed_workspaces),
 ]
 
 

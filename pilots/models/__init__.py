@@ -11,7 +11,20 @@ from pilots.models.challenge import (
     CoSponsorship,
 )
 from pilots.models.city import City, CityKind
-from pilots.models.pilot import Pilot, PilotStatus
+from pilots.models.pilot import (
+    DatasetCheck,
+    Milestone,
+    MilestoneCity,
+    MilestoneStatus,
+    ParticipantRole,
+    Participation,
+    Pilot,
+    PilotStatus,
+    PilotUpdate,
+    PublishedDataset,
+    Stage,
+    StageChange,
+)
 from pilots.models.user import CityRole, Membership, User
 from pilots.models.voting import (
     PHASE_ORDER,
@@ -45,14 +58,24 @@ __all__ = [
     "CoSponsorship",
     "Comment",
     "Criterion",
+    "DatasetCheck",
     "Direction",
     "Membership",
+    "Milestone",
+    "MilestoneCity",
+    "MilestoneStatus",
+    "ParticipantRole",
+    "Participation",
     "Pilot",
     "PilotStatus",
+    "PilotUpdate",
+    "PublishedDataset",
     "Round",
     "RoundPhase",
     "RoundSnapshot",
     "Score",
+    "Stage",
+    "StageChange",
     "User",
     "utcnow",
 ]

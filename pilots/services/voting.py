@@ -34,7 +34,7 @@ from pilots.models import (
     User,
     utcnow,
 )
-from pilots.services import audit
+from pilots.services import audit, workspaces
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.transaction import check_version, unit_of_work
 
@@ -572,6 +572,7 @@ def confirm_selection(actor: User, round_id: int, selected: list[int], justifica
                 lead_city_id=challenge.city_id,
             )
             db.session.add(pilot)
+            workspaces.start_from_challenge(pilot, challenge)
             pilots.append(pilot)
         round_.confirmed_at = now
         round_.confirmed_by_id = actor.id if actor else None

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from pilots import charts
 from pilots.models import ChallengeStatus, Round, RoundPhase
-from pilots.security.access import SIGNED_IN, STEERING, allow
+from pilots.security.access import ANYONE, SIGNED_IN, STEERING, allow
 from pilots.services import voting
 from pilots.services.errors import NotFound, ServiceError
 from pilots.web.forms import choices
@@ -201,7 +201,7 @@ def snapshot(round_id: int):
 
 
 @bp.get("/assets/plotly.min.js")
-@allow(SIGNED_IN)
+@allow(ANYONE)  # public pages (a pilot's timeline) draw charts too
 def plotly_js():
     response = send_file(charts.PLOTLY_JS, mimetype="text/javascript", max_age=ASSET_MAX_AGE, conditional=True)
     response.headers["Cache-Control"] = f"private, max-age={ASSET_MAX_AGE}, immutable"
@@ -209,7 +209,7 @@ def plotly_js():
 
 
 @bp.get("/assets/plotly.css")
-@allow(SIGNED_IN)
+@allow(ANYONE)
 def plotly_css():
     response = Response(charts.plotly_assets().css, mimetype="text/css")
     response.headers["Cache-Control"] = f"private, max-age={ASSET_MAX_AGE}, immutable"

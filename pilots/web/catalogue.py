@@ -1,0 +1,44 @@
+"""The DCAT-AP catalogue over HTTP: /catalog (content negotiation), /catalog.ttl, .jsonld, .rdf.
+It follows the programme's own technical principles: CORS, caching headers, an ETag."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, abort, current_app, request
+
+from pilots import dcat
+from pilots.security.access import ANYONE, allow
+from pilots.services import catalogue
+
+bp = Blueprint("catalogue", __name__)
+
+EXTENSIONS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "rdf/xml", "nt": "n-triples"}
+
+
+def _respond(format: str):
+    body, media_type = catalogue.render(current_app.config["BASE_URL"], format)
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    response = current_app.response_class(body, mimetype=media_type)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept"
+    return response.make_conditional(request)
+
+
+@bp.get("/catalog")
+@allow(ANYONE)
+def negotiated():
+    format = dcat.negotiate(request.headers.get("Accept", ""), default=None)
+    if format is None:
+        abort(406)
+    return _respond(format)
+
+
+@bp.get("/catalog.<extension>")
+@allow(ANYONE)
+def by_extension(extension: str):
+    if extension not in EXTENSIONS:
+        abort(404)
+    return _respond(EXTENSIONS[extension])

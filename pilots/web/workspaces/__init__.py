@@ -1,0 +1,3 @@
+from pilots.web.workspaces.views import bp
+
+__all__ = ["bp"]
