@@ -40,12 +40,8 @@ def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo]]:
     datasets = []
     for dataset in workspaces.published_datasets():
         city = dataset.city
-        agent = dcat.Agent(
-            uri=uris.city(city.slug),
-            name={"nl": city.name},
-            email=dataset.contact_email,
-            homepage=f"{base_url.rstrip('/')}/cities/{city.slug}",
-        )
+        # One agent per city; each dataset's own contact point carries its email address.
+        agent = dcat.Agent(uri=uris.city(city.slug), name={"nl": city.name})
         info = dcat.DatasetInfo(
             uri=uris.dataset(dataset.id),
             title=_texts(dataset.title_nl, dataset.title_en),
