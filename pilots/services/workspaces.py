@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -44,8 +45,13 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
+#: The programme's calendar: dates that people enter or see are Brussels dates.
+PROGRAMME_TIMEZONE = ZoneInfo("Europe/Brussels")
+
+
 def today() -> date:
-    return utcnow().date()
+    """Today in Flanders (between midnight and 01:00 or 02:00 the UTC date is still yesterday's)."""
+    return datetime.now(PROGRAMME_TIMEZONE).date()
 
 
 def get_pilot(pilot_id: int) -> Pilot:
@@ -247,6 +253,22 @@ def _add_city_rows(pilot: Pilot, participation: Participation) -> None:
     for milestone in pilot.milestones:
         if milestone.per_city and not any(s.city_id == participation.city_id for s in milestone.city_statuses):
             milestone.city_statuses.append(MilestoneCity(city_id=participation.city_id))
+            _roll_up(milestone)  # a finished milestone is open again for the city that joined
+
+
+def _roll_up(milestone: Milestone) -> None:
+    """A per-city milestone's own status follows its cities: done when all are, blocked when one is."""
+    statuses = {s.status for s in milestone.city_statuses}
+    if statuses == {MilestoneStatus.DONE}:
+        milestone.status = MilestoneStatus.DONE
+    elif MilestoneStatus.BLOCKED in statuses:
+        milestone.status = MilestoneStatus.BLOCKED
+    elif statuses - {MilestoneStatus.PLANNED}:
+        milestone.status = MilestoneStatus.IN_PROGRESS
+    else:
+        milestone.status = MilestoneStatus.PLANNED
+    done = [s.completed_on for s in milestone.city_statuses if s.completed_on]
+    milestone.completed_on = max(done) if milestone.status is MilestoneStatus.DONE and done else None
 
 
 def _participation(pilot: Pilot, participation_id: int) -> Participation:
@@ -466,22 +488,8 @@ def set_milestone_status(
         target.status = status
         target.blocked_reason = reason if status is MilestoneStatus.BLOCKED else None
         target.completed_on = completed_on
-        if milestone.per_city:  # the milestone's own status follows its cities
-            statuses = {s.status for s in milestone.city_statuses}
-            milestone.status = (
-                MilestoneStatus.DONE
-                if statuses == {MilestoneStatus.DONE}
-                else MilestoneStatus.BLOCKED
-                if MilestoneStatus.BLOCKED in statuses
-                else MilestoneStatus.IN_PROGRESS
-                if statuses - {MilestoneStatus.PLANNED}
-                else MilestoneStatus.PLANNED
-            )
-            milestone.completed_on = (
-                max((s.completed_on for s in milestone.city_statuses if s.completed_on), default=None)
-                if milestone.status is MilestoneStatus.DONE
-                else None
-            )
+        if milestone.per_city:
+            _roll_up(milestone)
     return milestone
 
 

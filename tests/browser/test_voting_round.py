@@ -19,6 +19,7 @@ from pilots.services import accounts, cities, voting
 from pilots.services import challenges as challenge_service
 from pilots.services.challenges import ChallengeData, DatasetData
 from pilots.vocabularies import LICENCE_MODELLICENTIE
+from tests.browser.helpers import nav, sign_in, sign_out
 
 YEAR = 2027  # the demo has no challenge for this year: the ballot holds exactly the three made here
 ROUND_TITLE = f"Datapilots {YEAR}"  # the title the new-round form suggests
@@ -79,25 +80,6 @@ def make_eligible_challenges(app) -> dict[str, int]:
             created[slug] = challenge.id
         db.session.remove()
         return created
-
-
-def nav(page: Page):
-    return page.get_by_role("navigation", name="Main navigation")
-
-
-def sign_in(page: Page, base_url: str, email: str, name: str) -> None:
-    page.goto(base_url + "/")
-    nav(page).get_by_role("link", name="Sign in").click()
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill("pilot-demo")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Welcome, {name}.")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-
-
-def sign_out(page: Page) -> None:
-    nav(page).get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("status")).to_contain_text("You are signed out.")
 
 
 def open_round(page: Page) -> None:

@@ -189,6 +189,7 @@ def _render_detail(pilot, status: int = 200, **overrides):
         stages=list(Stage),
         milestone_statuses=list(MilestoneStatus),
         plotly_version=charts.PLOTLY_VERSION,
+        maplibre_marker=charts.plotly_assets().maplibre_marker,
     ), status
 
 
