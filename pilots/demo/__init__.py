@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from pilots.demo.accounts import seed_accounts, seed_cities
 from pilots.demo.challenges import seed_challenges
+from pilots.demo.city_status import seed_city_status
 from pilots.demo.voting import seed_voting
 from pilots.demo.workspaces import seed_workspaces
 
@@ -20,6 +21,7 @@ STEPS: list[tuple[str, Callable[[], int]]] = [
     ("challenges", seed_challenges),
     ("rounds", seed_voting),
     ("pilot workspaces", seed_workspaces),
+    ("city status", seed_city_status),
 ]
 
 

@@ -11,6 +11,7 @@ from pilots.models.challenge import (
     CoSponsorship,
 )
 from pilots.models.city import City, CityKind
+from pilots.models.city_status import CharterLevel, CharterStatus, MaturityAssessment, MaturityScore
 from pilots.models.pilot import (
     DatasetCheck,
     Milestone,
@@ -52,6 +53,8 @@ __all__ = [
     "CandidateDataset",
     "Challenge",
     "ChallengeStatus",
+    "CharterLevel",
+    "CharterStatus",
     "City",
     "CityKind",
     "CityRole",
@@ -60,6 +63,8 @@ __all__ = [
     "Criterion",
     "DatasetCheck",
     "Direction",
+    "MaturityAssessment",
+    "MaturityScore",
     "Membership",
     "Milestone",
     "MilestoneCity",

@@ -1,0 +1,3 @@
+from pilots.web.cities.views import bp
+
+__all__ = ["bp"]
