@@ -84,7 +84,22 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from pilots.security import access
     from pilots.security.headers import set_security_headers
-    from pilots.web import admin, auth, catalogue, challenges, cities, errors, main, results, rounds, workspaces
+    from pilots.web import (
+        admin,
+        api,
+        auth,
+        catalogue,
+        challenges,
+        cities,
+        dashboard,
+        errors,
+        exports,
+        main,
+        reports,
+        results,
+        rounds,
+        workspaces,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(challenges.bp)
@@ -93,6 +108,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(workspaces.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(cities.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)

@@ -61,6 +61,7 @@ class Config:
     CONFORMANCE_ALLOW: list = []
     CONFORMANCE_TIMEOUT = 5.0
     CONFORMANCE_MAX_BYTES = 5_000_000
+    API_RATE_LIMIT = "120 per minute"  # per client address, for the public JSON API
     COMMENT_EDIT_MINUTES = 30  # authors may edit their comment this long after posting
     HSTS = False
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
@@ -105,6 +106,7 @@ ENVIRONMENT_SETTINGS = {
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "BASE_URL": "BASE_URL",
     "CONFORMANCE_ALLOW": "CONFORMANCE_ALLOW",
+    "API_RATE_LIMIT": "API_RATE_LIMIT",
 }
 
 

@@ -30,6 +30,20 @@ PUBLIC_ENDPOINTS = {
     "catalogue.by_extension",
     "results.plotly_js",
     "results.plotly_css",
+    # The public read-only JSON API (docs/api.md); api.unknown answers JSON 404/405 for anything else under /api/v1/.
+    "api.cities",
+    "api.city",
+    "api.challenges",
+    "api.challenge",
+    "api.rounds",
+    "api.round",
+    "api.snapshot",
+    "api.pilots",
+    "api.pilot",
+    "api.datasets",
+    "api.dataset",
+    "api.openapi",
+    "api.unknown",
 }
 
 

@@ -1,0 +1,3 @@
+from pilots.web.dashboard.views import bp
+
+__all__ = ["bp"]

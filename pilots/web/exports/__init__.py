@@ -1,0 +1,3 @@
+from pilots.web.exports.views import bp
+
+__all__ = ["bp"]

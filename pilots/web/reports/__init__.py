@@ -1,0 +1,3 @@
+from pilots.web.reports.views import bp
+
+__all__ = ["bp"]
