@@ -19,7 +19,7 @@ from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
 from pilots.web.admin.forms import parse_version
 from pilots.web.forms import choices
-from pilots.web.support import flash_service_error, form_status, page_argument, page_size, submit_form
+from pilots.web.support import button_action, flash_service_error, form_status, page_argument, page_size, submit_form
 from pilots.web.workspaces.forms import (
     MILESTONE_LABELS,
     PILOT_STATUS_LABELS,
@@ -244,12 +244,7 @@ def add_lead(pilot_id: int):
 def remove_lead(pilot_id: int, user_id: int):
     pilot = _pilot_or_404(pilot_id)
     _manager_or_403(pilot)
-    try:
-        service.remove_lead(current_user, pilot.id, user_id)
-    except ServiceError as error:
-        flash_service_error(error)
-    else:
-        flash(_("Lead removed."), "success")
+    button_action(lambda: service.remove_lead(current_user, pilot.id, user_id), _("Lead removed."))
     return redirect(url_for("workspaces.detail", pilot_id=pilot.id) + "#leads")
 
 
@@ -289,12 +284,7 @@ def invite(pilot_id: int):
 def accept(pilot_id: int, participation_id: int):
     pilot = _pilot_or_404(pilot_id)
     _manager_or_403(pilot)
-    try:
-        service.accept(current_user, pilot.id, participation_id)
-    except ServiceError as error:
-        flash_service_error(error)
-    else:
-        flash(_("City accepted."), "success")
+    button_action(lambda: service.accept(current_user, pilot.id, participation_id), _("City accepted."))
     return redirect(url_for("workspaces.detail", pilot_id=pilot.id) + "#cities")
 
 
