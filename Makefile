@@ -15,6 +15,7 @@ help:
 	@echo "make test         set up and run the whole test suite (TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make lint         ruff"
 	@echo "make bench        run the benchmarks in bench/"
+	@echo "make proof        full-cycle journey, load, concurrency and faults on gunicorn + PostgreSQL"
 	@echo "make translations extract the texts, update and compile the catalogues"
 
 $(BIN)/python:
@@ -34,7 +35,13 @@ run: $(VENV)/.runtime-installed
 	$(FLASK) seed-demo --first-run
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev-installed
+# axe-core for the accessibility tests comes from the npm registry (package.json pins it). Without npm the
+# accessibility tests skip and say why (CI installs npm and requires them).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility tests will skip (install Node.js and npm to run them)"; fi
+
+test: $(VENV)/.dev-installed node_modules/.installed
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: treat that as a failure" >&2; fi; \
 	exit $$status
@@ -58,8 +65,14 @@ translations: $(VENV)/.dev-installed
 migrate: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 
+# The proof: full-cycle journey, load, concurrency and faults against gunicorn on PostgreSQL (see docs/proof.md).
+# PROOF_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/proof) is wiped and rebuilt.
+proof: $(VENV)/.dev-installed node_modules/.installed
+	PROOF=1 $(BIN)/pytest tests/proof $(PYTEST_ARGS)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
 db-check: $(VENV)/.runtime-installed
 	$(FLASK) db check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -27,6 +27,9 @@ from tests import factories
 
 PASSWORD = "correct-horse-battery"
 
+# The proof (tests/proof/) runs gunicorn on PostgreSQL and takes minutes: only `make proof` (PROOF=1) collects it.
+collect_ignore_glob = [] if os.environ.get("PROOF") == "1" else ["proof/*"]
+
 
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
