@@ -23,6 +23,7 @@ from pilots import create_app
 from pilots.config import normalise_database_url
 from pilots.extensions import db, limiter
 from pilots.models import CityRole
+from pilots.services import catalogue
 from tests import factories
 
 PASSWORD = "correct-horse-battery"
@@ -84,6 +85,7 @@ def _fresh_state(request) -> Iterator[None]:
         return
     app = request.getfixturevalue("app")
     empty_tables(app)
+    catalogue.CACHE.clear()
     with app.app_context():
         limiter.reset()
     yield

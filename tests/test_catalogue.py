@@ -83,3 +83,42 @@ def test_catalogue_queries_are_bounded(app, client, programme, in_app):
     with count_queries(app) as after:
         client.get("/catalog.ttl")
     assert len(after) == len(before)
+
+
+def test_the_catalogue_is_rendered_once_until_its_data_changes(app, client, programme, in_app, monkeypatch):
+    """Rendering 5,000 datasets takes seconds, so a worker keeps what it rendered; any change shows at once."""
+    from pilots.models import City, PublishedDataset
+    from pilots.services import catalogue
+
+    renders = []
+    original = catalogue.render
+    monkeypatch.setattr(catalogue, "render", lambda *args: renders.append(args) or original(*args))
+    first = client.get("/catalog.ttl")
+    again = client.get("/catalog.ttl")
+    assert (first.data, first.headers["ETag"]) == (again.data, again.headers["ETag"])
+    assert len(renders) == 1
+    assert client.get("/catalog.ttl", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert len(renders) == 1  # a conditional request for the current ETag builds nothing
+    client.get("/catalog.jsonld")
+    assert len(renders) == 2  # each format once
+
+    with in_app() as session:
+        dataset = session.query(PublishedDataset).order_by(PublishedDataset.id).first()
+        dataset.title_nl = "Parkeerbezetting, hernoemd"
+        dataset_id, city_id = dataset.id, dataset.city_id
+        session.commit()
+    edited = client.get("/catalog.ttl", headers={"If-None-Match": first.headers["ETag"]})
+    assert edited.status_code == 200 and b"Parkeerbezetting, hernoemd" in edited.data
+    assert edited.headers["ETag"] != first.headers["ETag"]
+
+    with in_app() as session:
+        city = session.get(City, city_id)
+        city.name = "Stad Hernoemd"
+        session.commit()
+    assert b"Stad Hernoemd" in client.get("/catalog.ttl").data
+
+    with in_app() as session:
+        session.delete(session.get(PublishedDataset, dataset_id))
+        session.commit()
+    graph = Graph().parse(data=client.get("/catalog.ttl").data, format="turtle")
+    assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == 5

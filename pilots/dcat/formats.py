@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from rdflib import Graph
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.plugins.stores.memory import SimpleMemory
 
 from pilots.dcat.errors import CatalogError
@@ -76,17 +78,82 @@ def serialize(graph: Graph, format: str = DEFAULT_FORMAT) -> tuple[bytes, str]:
     is written with sorted keys and values. (rdflib's own output order depends on Python's hash seed.)
     """
     spec = FORMATS[format_name(format)]
-    ordered = _ordered(graph)
-    if spec.name == "json-ld":
-        context = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-        document = json.loads(ordered.serialize(format="json-ld", context=context, auto_compact=True))
-        data = (json.dumps(_sorted_json(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    if spec.name == "turtle":
+        data = _turtle(graph)
     elif spec.name == "n-triples":
-        lines = ordered.serialize(format="nt", encoding="utf-8").splitlines()
+        lines = graph.serialize(format="nt", encoding="utf-8").splitlines()
         data = b"".join(line + b"\n" for line in sorted(line for line in lines if line.strip()))
+    elif spec.name == "json-ld":
+        context = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+        document = json.loads(_ordered(graph).serialize(format="json-ld", context=context, auto_compact=True))
+        data = (json.dumps(_sorted_json(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     else:
-        data = ordered.serialize(format=spec.rdflib_name, encoding="utf-8")
+        data = _ordered(graph).serialize(format=spec.rdflib_name, encoding="utf-8")
     return data, spec.media_type
+
+
+#: A prefixed name's local part that every Turtle parser accepts (a safe subset of PN_LOCAL).
+_LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class _TurtleTerms:
+    """Terms written as Turtle: prefixed names for the vocabularies of :data:`PREFIXES`, else full IRIs."""
+
+    def __init__(self) -> None:
+        # Longest namespace first, so that a namespace nested in another one wins.
+        self.namespaces = sorted(((str(ns), prefix) for prefix, ns in PREFIXES.items()), key=lambda item: -len(item[0]))
+        self.used: set[str] = set()
+        self.cache: dict[URIRef, str] = {}
+
+    def uri(self, node: URIRef) -> str:
+        written = self.cache.get(node)
+        if written is None:
+            written = node.n3()
+            for namespace, prefix in self.namespaces:
+                if node.startswith(namespace):
+                    local = node[len(namespace) :]
+                    if _LOCAL_NAME.fullmatch(local):
+                        self.used.add(prefix)
+                        written = f"{prefix}:{local}"
+                    break
+            self.cache[node] = written
+        return written
+
+    def term(self, node: object) -> str:
+        if isinstance(node, URIRef):
+            return self.uri(node)
+        if isinstance(node, BNode):
+            return node.n3()
+        if isinstance(node, Literal):
+            text = Literal(str(node)).n3()  # the lexical form, quoted and escaped
+            if node.language:
+                return f"{text}@{node.language}"
+            if node.datatype is not None:
+                return f"{text}^^{self.uri(node.datatype)}"
+            return text
+        raise TypeError(f"cannot write {node!r} as Turtle")
+
+
+def _turtle(graph: Graph) -> bytes:
+    """Turtle in linear time, in a fixed order: subjects, then ``a`` and predicates, then objects, sorted.
+
+    rdflib's own Turtle serialiser looks every IRI up in a namespace trie that grows with each dataset
+    (quadratic: 38 s for 5,000 datasets); this writer only shortens the IRIs of the known vocabularies.
+    The result is plain Turtle 1.1 that any parser, rdflib's included, reads back to the same graph.
+    """
+    terms = _TurtleTerms()
+    subjects: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for subject, predicate, obj in graph:
+        verb = "a" if predicate == RDF.type else terms.uri(predicate)
+        subjects[terms.term(subject)][verb].append(terms.term(obj))
+    blocks = []
+    for subject in sorted(subjects):
+        predicates = subjects[subject]
+        order = sorted(predicates, key=lambda verb: (verb != "a", verb))
+        lines = [f"    {verb} " + ",\n        ".join(sorted(predicates[verb])) for verb in order]
+        blocks.append(subject + "\n" + " ;\n".join(lines) + " .\n")
+    header = "".join(f"@prefix {prefix}: <{PREFIXES[prefix]}> .\n" for prefix in sorted(terms.used))
+    return (header + "\n" + "\n".join(blocks)).encode()
 
 
 def _ordered(graph: Graph) -> Graph:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
 from pilots import dcat
+from pilots.extensions import db
+from pilots.models import City, PublishedDataset
 from pilots.services import workspaces
 from pilots.vocabularies import LICENCE_CC0_VLAANDEREN
 
@@ -71,3 +81,87 @@ def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo]]:
 def render(base_url: str, format: str) -> tuple[bytes, str]:
     catalog, datasets = build(base_url)
     return dcat.serialize(dcat.build_graph(catalog, datasets), format)
+
+
+def fingerprint() -> str:
+    """A short value that changes whenever the catalogue's content can change, from one aggregate statement.
+
+    Adding a dataset raises the count and the id sum (ids only grow), removing one lowers the count, and
+    every edit of a dataset or a city raises its ``version`` (optimistic locking bumps it on each update);
+    the latest creation and update times tell apart databases that were filled separately.
+    """
+    statement = sa.select(
+        sa.func.count(PublishedDataset.id),
+        sa.func.coalesce(sa.func.sum(PublishedDataset.id), 0),
+        sa.func.coalesce(sa.func.max(PublishedDataset.id), 0),
+        sa.func.coalesce(sa.func.sum(PublishedDataset.version), 0),
+        sa.func.max(PublishedDataset.created_at),
+        sa.select(sa.func.count(City.id)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(City.version), 0)).scalar_subquery(),
+        sa.select(sa.func.max(City.updated_at)).scalar_subquery(),
+    )
+    row = db.session.execute(statement).one()
+    return hashlib.sha256(repr(tuple(row)).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+class _RenderCache:
+    """The last few rendered catalogues of this process, keyed by (fingerprint, base URL, format).
+
+    Building and serialising 5,000 datasets takes seconds; the catalogue is read far more often than the
+    datasets change, so each worker keeps what it rendered until the fingerprint moves on.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[str, str, str], Rendered] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> Rendered | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str, str], entry: Rendered) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+CACHE = _RenderCache()
+
+
+def etag_for(key: tuple[str, str, str]) -> str:
+    return hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:32]
+
+
+def current(base_url: str, format: str) -> tuple[str, Callable[[], Rendered]]:
+    """``(etag, load)``: the ETag of the catalogue as it is now (one statement), and a function that
+    returns the :class:`Rendered` catalogue, from this process's cache when it has it."""
+    name = dcat.format_name(format)
+    key = (fingerprint(), base_url, name)
+    etag = etag_for(key)
+
+    def load() -> Rendered:
+        entry = CACHE.get(key)
+        if entry is None:
+            body, media_type = render(base_url, name)
+            entry = Rendered(body, media_type, etag)
+            CACHE.put(key, entry)
+        return entry
+
+    return etag, load

@@ -3,8 +3,6 @@ It follows the programme's own technical principles: CORS, caching headers, an E
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, abort, current_app, request
 
 from pilots import dcat
@@ -17,9 +15,12 @@ EXTENSIONS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "rdf/xml", "nt": "n-t
 
 
 def _respond(format: str):
-    body, media_type = catalogue.render(current_app.config["BASE_URL"], format)
-    etag = hashlib.sha256(body).hexdigest()[:32]
-    response = current_app.response_class(body, mimetype=media_type)
+    etag, load = catalogue.current(current_app.config["BASE_URL"], format)
+    if request.if_none_match.contains(etag):  # unchanged: answer 304 without building anything
+        response = current_app.response_class(status=304)
+    else:
+        rendered = load()
+        response = current_app.response_class(rendered.body, mimetype=rendered.media_type)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -149,3 +149,21 @@ def test_negotiate_with_nothing_acceptable():
     assert negotiate("text/html", default=None) is None
     assert negotiate("text/turtle;q=0", default=None) is None
     assert negotiate(None, default=None) is None
+
+
+def test_turtle_writer_escapes_awkward_text_and_keeps_every_triple():
+    """The platform writes Turtle itself (rdflib's writer is quadratic in the number of datasets): quotes,
+    backslashes, new lines, non-ASCII and IRIs outside the known vocabularies all survive a parse."""
+    awkward = 'Line one\nline "two" with \\ backslash, tab\tand émoji 🚲; ends with a quote"'
+    datasets = [
+        parking_dataset("gent", description={"nl": awkward, "en": '\'single\' and """triple"""'}),
+        parking_dataset("leuven", uri="https://datapilots.example.org/datasets/leuven-2%20b", conforms_to="Eigen standaard"),
+    ]
+    graph = build_graph(catalog_info(), datasets)
+    data, _ = serialize(graph, "turtle")
+    parsed = Graph().parse(data=data.decode("utf-8"), format="turtle")
+    assert isomorphic(parsed, graph)
+    text = data.decode()
+    assert text.startswith("@prefix ")
+    assert "\n    a dcat:Dataset ;" in text  # rdf:type is written as `a`, first, with the vocabularies' prefixes
+    assert "<https://datapilots.example.org/datasets/leuven-2%20b>" in text
