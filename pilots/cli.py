@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -21,6 +23,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(check_url)
     app.cli.add_command(check_datasets)
     app.cli.add_command(export_dcat)
+    app.cli.add_command(export_data)
+    app.cli.add_command(import_data)
 
 
 @click.command("seed-demo")
@@ -147,3 +151,72 @@ def export_dcat(format_: str, output) -> None:
 
     body, _media_type = catalogue.render(current_app.config["BASE_URL"], format_)
     output.write(body)
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""  # pragma: no cover
+
+
+@click.command("export-data")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_data(file) -> None:
+    """Back up every table to FILE (JSON Lines; gzip when FILE ends in .gz), for `import-data`.
+
+    Reads one consistent snapshot; the platform may keep running. See docs/operations.md.
+    """
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pilots.services import backup
+
+    started = time.perf_counter()
+    try:
+        summary = backup.export_data(file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"database error: {str(error).splitlines()[0]}") from None
+    click.echo(
+        f"Exported {summary.total} rows of {len(summary.rows)} tables at migration {summary.alembic_revision} "
+        f"to {file} ({_size(file)}) in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@click.command("import-data")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Delete every row in the database first (in the same transaction).")
+@with_appcontext
+def import_data(file, replace: bool) -> None:
+    """Restore a backup made by `export-data` into an empty database at the same migration revision.
+
+    One transaction: everything is restored, or nothing. Refused (exit status 1) when the database already
+    holds data, unless --replace. See docs/operations.md.
+    """
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pilots.services import backup
+
+    started = time.perf_counter()
+    try:
+        summary = backup.import_data(file, replace=replace)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"database error: {str(error).splitlines()[0]}") from None
+    if summary.replaced:
+        click.echo(f"Deleted the {sum(summary.replaced.values())} rows that were in the database.")
+    for table, count in summary.rows.items():
+        click.echo(f"  {table}: {count}")
+    click.echo(
+        f"Imported {summary.total} rows of {len(summary.rows)} tables at migration {summary.alembic_revision} "
+        f"from {file} in {time.perf_counter() - started:.1f} s."
+    )
