@@ -19,11 +19,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from pilots import create_app
+from pilots import cache, create_app
 from pilots.config import normalise_database_url
 from pilots.extensions import db, limiter
 from pilots.models import CityRole
-from pilots.services import catalogue
 from tests import factories
 
 PASSWORD = "correct-horse-battery"
@@ -85,7 +84,7 @@ def _fresh_state(request) -> Iterator[None]:
         return
     app = request.getfixturevalue("app")
     empty_tables(app)
-    catalogue.CACHE.clear()
+    cache.clear_all()
     with app.app_context():
         limiter.reset()
     yield

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from pilots import dcat
+from pilots.cache import LruCache, register
 from pilots.extensions import db
 from pilots.models import City, PublishedDataset
 from pilots.services import workspaces
@@ -111,38 +110,9 @@ class Rendered:
     etag: str
 
 
-class _RenderCache:
-    """The last few rendered catalogues of this process, keyed by (fingerprint, base URL, format).
-
-    Building and serialising 5,000 datasets takes seconds; the catalogue is read far more often than the
-    datasets change, so each worker keeps what it rendered until the fingerprint moves on.
-    """
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[str, str, str], Rendered] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str]) -> Rendered | None:
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple[str, str, str], entry: Rendered) -> None:
-        with self.lock:
-            self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-CACHE = _RenderCache()
+#: The last few rendered catalogues of this process, by (fingerprint, base URL, format): building and
+#: serialising 5,000 datasets takes seconds, and the catalogue is read far more often than it changes.
+CACHE: LruCache[Rendered] = register(LruCache(size=8))
 
 
 def etag_for(key: tuple[str, str, str]) -> str:
@@ -157,11 +127,6 @@ def current(base_url: str, format: str) -> tuple[str, Callable[[], Rendered]]:
     etag = etag_for(key)
 
     def load() -> Rendered:
-        entry = CACHE.get(key)
-        if entry is None:
-            body, media_type = render(base_url, name)
-            entry = Rendered(body, media_type, etag)
-            CACHE.put(key, entry)
-        return entry
+        return CACHE.get_or_make(key, lambda: Rendered(*render(base_url, name), etag))
 
     return etag, load
