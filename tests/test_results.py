@@ -3,6 +3,7 @@ confirmation of the selection."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -10,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -278,6 +280,14 @@ def test_a_round_where_no_challenge_reaches_the_quorum(client, build_round, in_a
     assert csv_table(client.get(f"/rounds/{built.round_id}/results/acceptability.csv"))[1:] == []
 
 
+def plotly_array(value):
+    """A figure's array: a JSON list, or a numeric array Plotly wrote as base64 (``{"dtype", "bdata"}``)."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return array.reshape(value["shape"]) if "shape" in value else array
+    return value
+
+
 def test_the_ranking_figure_stacks_each_criterions_contribution(client, build_round, in_app):
     built = build_round(4)
     result, _, _ = stored_result(in_app, built.round_id)
@@ -294,7 +304,7 @@ def test_the_ranking_figure_stacks_each_criterions_contribution(client, build_ro
     assert figure["layout"]["barmode"] == "stack"
     # For the weighted sum the stacked parts add up to the score (× 100), bar by bar in rank order.
     for position, row in enumerate(result["ranking"]):
-        total = sum(trace["x"][position] for trace in figure["data"])
+        total = sum(plotly_array(trace["x"])[position] for trace in figure["data"])
         assert total == pytest.approx(100 * row["score"], abs=0.05)
 
 
@@ -596,3 +606,37 @@ def test_the_number_of_queries_does_not_grow_with_the_ballot(app, client, build_
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 12
+
+
+def test_a_large_round_shows_the_first_ranks_and_the_csv_keeps_them_all(client, build_round, in_app, monkeypatch):
+    """Rank acceptability grows with challenges²: the page shows ranks 1–10 one by one and the rest as one share,
+    the cities' table the first challenges; the CSVs have everything. (Limits lowered to keep the test small.)"""
+    from pilots import charts
+
+    monkeypatch.setattr(charts, "SHOWN_RANKS", 3)
+    monkeypatch.setattr(charts, "CITY_TABLE_ROWS", 4)
+    built = build_round(6, samples=500)
+    result, _, _ = stored_result(in_app, built.round_id)
+    signed_in(client, "gent@example.org")
+    page = client.get(f"/rounds/{built.round_id}/results").get_data(as_text=True)
+    table = page[page.index('id="acceptability-heading"') : page.index('id="agreement-heading"')]
+    assert [h for h in re.findall(r'<th scope="col" class="text-end">([^<]+)</th>', table) if h.startswith("Rank")] == [
+        "Rank 1",
+        "Rank 2",
+        "Rank 3",
+        "Rank 4 or lower",
+    ]
+    top = result["ranking"][0]["alternative"]
+    acceptability = result["sensitivity"]["perturbed"]["rank_acceptability"][top]
+    first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", table, re.S).group(1)
+    cells = re.findall(r'<td class="text-end">([^<]+)</td>', first_row)
+    assert cells[-1] == f"{100 * sum(acceptability[3:]):.1f}"  # English: a decimal point
+    figure = json.loads(
+        re.search(r'<script type="application/json" id="acceptability-figure">(.*?)</script>', page, re.S).group(1)
+    )
+    assert [trace["name"] for trace in figure["data"]] == ["Rank 1", "Rank 2", "Rank 3", "Rank 4 or lower"]
+    cities = page[page.index('id="cities-heading"') : page.index('id="robustness-heading"')]
+    assert cities.count('<th scope="row">') == 4 and "The table shows the first 4 of the 6 challenges" in cities
+    rows = csv_table(client.get(f"/rounds/{built.round_id}/results/acceptability.csv"))
+    assert rows[0][-1] == "rank_6"  # every rank in the CSV
+    assert len(csv_table(client.get(f"/rounds/{built.round_id}/results/cities.csv"))) == 1 + len(CITIES) * 6

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from pilots.models import CityKind, CityRole
 from pilots.text import render_markdown
 from pilots.vocabularies import CHALLENGE_STATUS_LABELS, ROUND_PHASE_LABELS
+from pilots.web import numbers
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -19,8 +20,10 @@ CITY_KIND_LABELS = {CityKind.CENTRUMSTAD: _l("Centrumstad"), CityKind.VGC: _l("V
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals() -> dict:
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         return {
-            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "current_locale": locale,
+            "number": numbers.formatter(locale),
             "language_names": LANGUAGE_NAMES,
             "city_role_labels": CITY_ROLE_LABELS,
             "city_kind_labels": CITY_KIND_LABELS,

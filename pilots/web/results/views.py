@@ -7,12 +7,13 @@ import io
 import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from pilots import charts
+from pilots.cache import LruCache, register
 from pilots.models import ChallengeStatus, Round, RoundPhase
 from pilots.security.access import ANYONE, SIGNED_IN, STEERING, allow
 from pilots.services import voting
@@ -65,7 +66,37 @@ def _result_data(round_: Round) -> charts.ResultData:
         criteria={c.key: c.name(locale) for c in round_.criteria},
     )
     visible = {b.city.slug for b in ballots if voting.can_see_ballot(current_user, round_, b)}
-    return charts.build(voting.result_of(round_) or {}, json.loads(round_.snapshot.document), names, visible)
+    snapshot = round_.snapshot
+    # A snapshot never changes once written; the names and what the reader may see are part of the key.
+    key = (snapshot.id, snapshot.sha256, snapshot.created_at, _frozen(names), frozenset(visible))
+    return _RESULTS.get_or_make(
+        key, lambda: charts.build(voting.result_of(round_) or {}, json.loads(snapshot.document), names, visible)
+    )
+
+
+#: The tables of the most recently viewed results (parsing and tabulating a large round takes long) …
+_RESULTS: LruCache[charts.ResultData] = register(LruCache(size=16))
+#: … and their figures, per language (each entry keeps its tables, so an id is never reused while cached).
+_FIGURES: LruCache[tuple[charts.ResultData, dict[str, str | None]]] = register(LruCache(size=16))
+
+
+def _frozen(names: charts.Names) -> tuple:
+    return tuple(tuple(sorted(part.items())) for part in (names.challenges, names.proposers, names.cities, names.criteria))
+
+
+def _figures(data: charts.ResultData, locale: str) -> dict[str, str | None]:
+    def make() -> dict[str, str | None]:
+        return {
+            "ranking-figure": charts.ranking_figure(data, locale) if data.ranking else None,
+            "cities-figure": charts.cities_figure(data, locale) if data.cities.rows else None,
+            "acceptability-figure": charts.acceptability_figure(data, locale) if data.acceptability and data.ranking else None,
+        }
+
+    key = (id(data), locale)
+    cached = _FIGURES.get(key)
+    if cached is None or cached[0] is not data:
+        cached = _FIGURES.put(key, (data, make()))
+    return cached[1]
 
 
 def _can_confirm(round_: Round) -> bool:
@@ -96,11 +127,7 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
     confirmed = [e.challenge for e in round_.entries if e.challenge.status is ChallengeStatus.SELECTED]
     criteria = {c.key: c for c in round_.criteria}
     assets = charts.plotly_assets()
-    figures = {
-        "ranking-figure": charts.ranking_figure(data, locale) if data.ranking else None,
-        "cities-figure": charts.cities_figure(data, locale) if data.cities.rows else None,
-        "acceptability-figure": charts.acceptability_figure(data, locale) if data.acceptability and data.ranking else None,
-    }
+    figures = _figures(data, locale)
     return render_template(
         "results/detail.html",
         round=round_,
@@ -111,12 +138,12 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
         confirmed=confirmed,
         criteria=criteria,
         figures=figures,
+        city_table_rows=charts.CITY_TABLE_ROWS,
         method_labels=METHOD_LABELS,
         maplibre_marker=assets.maplibre_marker,
         plotly_version=charts.PLOTLY_VERSION,
         submitted=len(data.leave_one_out),
         snapshot_download=_can_download_snapshot(round_),
-        number=lambda value, pattern: format_decimal(value, format=pattern),
         tie_step=lambda step: _tie_step(step, criteria, locale),
     ), status
 
