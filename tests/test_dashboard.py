@@ -351,6 +351,24 @@ def test_milestone_timeline_marks_the_overdue_ones(app, world):
             assert row.overdue == workspaces.is_overdue(milestone, ON)
 
 
+def test_the_dashboard_timeline_shows_what_is_current(app, world):
+    """Without a year filter: every milestone not done, and the finished ones due in the past year; a year filter
+    shows all of that year's; the timeline holds at most TIMELINE_LIMIT, those due nearest to today."""
+    with app.app_context():
+        later = date(2025, 4, 1)  # Datamodel (done, due 2024-03-31) is more than a year old; Tellers (2025-01-31) is not
+        current = service.milestone_timeline(Filters(), later, current=True)
+        assert [r.title for r in current] == ["Elke stad publiceert", "Tellers geplaatst", "Gedeeld model", "Historiek"]
+        assert [r.title for r in service.milestone_timeline(Filters(year=2024), later, current=True)] == [
+            "Datamodel",
+            "Elke stad publiceert",
+        ]
+        board = service.dashboard(Filters(), committee=True, on=later)
+        assert [r.title for r in board.milestones] == [r.title for r in current] and board.milestones_total == 4
+        assert [r.title for r in board.overdue] == ["Elke stad publiceert"]  # Gedeeld model is due 2025-05-31
+        nearest = service.nearest(current, date(2025, 2, 1), limit=2)
+        assert [r.title for r in nearest] == ["Tellers geplaatst", "Gedeeld model"]  # due 2025-01-31 and 2025-05-31
+
+
 # --- filters ---------------------------------------------------------------------------------------------------
 
 
@@ -461,8 +479,12 @@ def test_the_charts_and_their_tables(client, world, people):
     assert stages["y"] == ["Aalst", "Brugge", "Gent", "Leuven"]
     assert stages["text"][2] == ["Published", "", "Interested"]
     timeline = figure_data(page, "milestones")
-    assert sorted(t["name"] for t in timeline["data"] if t.get("showlegend") is not False) == ["done", "open", "overdue"]
+    # Today the world's finished milestones are more than a year old: the current timeline leaves them out …
+    assert sorted(t["name"] for t in timeline["data"] if t.get("showlegend") is not False) == ["open", "overdue"]
     assert len(timeline["data"][-1]["x"]) == 2  # a cross on each overdue milestone
+    # … and a year filter shows all of that year's, finished ones included.
+    of_2024 = figure_data(client.get("/dashboard?year=2024").text, "milestones")
+    assert sorted(t["name"] for t in of_2024["data"] if t.get("showlegend") is not False) == ["done", "overdue"]
     # The CSP: no inline script or style; the MapLibre marker and plotly's stylesheet are there.
     body = page.split("<main", 1)[1]
     assert "<style" not in page and " style=" not in body

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, union
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
 
 from pilots.extensions import db
 from pilots.models import (
@@ -206,9 +206,11 @@ class Dashboard:
     stages: StageMatrix
     datasets: DatasetSeries
     conformance: tuple[ConformanceRow, ...] | None = None  # committee only
-    milestones: tuple[MilestoneRow, ...] | None = None  # committee only
+    milestones: tuple[MilestoneRow, ...] | None = None  # committee only: the timeline's (see current_milestones)
     committee: bool = False
     panels: tuple[str, ...] = field(default=PUBLIC_PANELS)
+    overdue: tuple[MilestoneRow, ...] = ()  # committee only: every overdue milestone, by due date
+    milestones_total: int = 0  # how many milestones the timeline stands for (it may show fewer)
 
 
 # --- shared expressions ----------------------------------------------------------------------------------------
@@ -529,14 +531,27 @@ def conformance_per_city(filters: Filters) -> tuple[ConformanceRow, ...]:
     )
 
 
-def milestone_timeline(filters: Filters, on: date | None = None) -> tuple[MilestoneRow, ...]:
+#: The timeline shows at most this many milestones: those due nearest to today (the CSV has all of them).
+TIMELINE_LIMIT = 150
+#: Without a year filter the dashboard's timeline shows what is current: every milestone not done yet, and the
+#: finished ones due in this many days before today. (A programme of 20 years has thousands of milestones; the
+#: CSV and a year filter give all of them.)
+CURRENT_DAYS = 365
+
+
+def milestone_timeline(filters: Filters, on: date | None = None, *, current: bool = False) -> tuple[MilestoneRow, ...]:
     """Milestones of every pilot (cancelled pilots aside) by due date, with their progress and whether they are
-    overdue; per-city milestones with the cities not done yet. Two statements."""
+    overdue; per-city milestones with the cities not done yet. Two statements.
+
+    ``current``: without a year filter, leave out the milestones finished and due more than
+    :data:`CURRENT_DAYS` days before ``on``."""
     on = on or today()
     shares = _milestone_shares()
     conditions = [Pilot.status != PilotStatus.CANCELLED]
     if filters.year:
         conditions.append(_year_of(Milestone.due_date) == filters.year)
+    elif current:
+        conditions.append(or_(shares.c.share < 1, Milestone.due_date >= on - timedelta(days=CURRENT_DAYS)))
     if filters.city:
         conditions.append(
             Pilot.participants.any(and_(Participation.city_id == _city_id(filters), Participation.accepted.is_(True)))
@@ -564,6 +579,7 @@ def milestone_timeline(filters: Filters, on: date | None = None) -> tuple[Milest
         .join(City, City.id == MilestoneCity.city_id)
         .join(Milestone, Milestone.id == MilestoneCity.milestone_id)
         .join(Pilot, Pilot.id == Milestone.pilot_id)
+        .join(shares, shares.c.id == Milestone.id)
         .where(MilestoneCity.status != MilestoneStatus.DONE, Milestone.per_city.is_(True), *conditions)
         .order_by(func.lower(City.name))
     ).all():
@@ -606,9 +622,18 @@ def table(name: str, filters: Filters, on: date | None = None):
     raise KeyError(name)
 
 
+def nearest(rows: Sequence[MilestoneRow], on: date, limit: int = TIMELINE_LIMIT) -> tuple[MilestoneRow, ...]:
+    """At most ``limit`` milestones: those due nearest to ``on``, kept in due-date order."""
+    if len(rows) <= limit:
+        return tuple(rows)
+    chosen = sorted(range(len(rows)), key=lambda i: (abs((rows[i].due_date - on).days), i))[:limit]
+    return tuple(rows[i] for i in sorted(chosen))
+
+
 def dashboard(filters: Filters, committee: bool, on: date | None = None) -> Dashboard:
     """Everything the dashboard shows; the committee's panels only for the committee (``committee``)."""
     on = on or today()
+    milestones = milestone_timeline(filters, on, current=True) if committee else ()
     return Dashboard(
         filters=filters,
         headline=headline(filters, on),
@@ -617,9 +642,11 @@ def dashboard(filters: Filters, committee: bool, on: date | None = None) -> Dash
         stages=stage_matrix(filters),
         datasets=datasets_over_time(filters, on),
         conformance=conformance_per_city(filters) if committee else None,
-        milestones=milestone_timeline(filters, on) if committee else None,
+        milestones=nearest(milestones, on) if committee else None,
         committee=committee,
         panels=PANELS if committee else PUBLIC_PANELS,
+        overdue=tuple(row for row in milestones if row.overdue),
+        milestones_total=len(milestones),
     )
 
 

@@ -13,7 +13,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import format_percent, get_locale
 from flask_login import current_user
 
 from pilots import charts as result_charts
@@ -22,9 +22,12 @@ from pilots.security.access import SIGNED_IN, allow
 from pilots.services import dashboard as service
 from pilots.vocabularies import THEMES
 from pilots.web.dashboard import charts
+from pilots.web.support import translated
 from pilots.web.workspaces.forms import MILESTONE_LABELS, PILOT_STATUS_LABELS, STAGE_LABELS
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+#: The overdue panel lists this many milestones; the milestones CSV has every one.
+OVERDUE_LISTED = 50
 
 LABELS = {
     "themes": THEMES,
@@ -87,14 +90,14 @@ def index():
         cities=cities,
         city_name=dict(cities).get(filters.city or "", ""),
         years=service.available_years(today),
-        labels=LABELS,
+        labels=translated(LABELS),
         statuses=list(PilotStatus),
+        overdue_listed=OVERDUE_LISTED,
         challenge_years=challenge_years,
         challenge_themes=challenge_themes,
         challenge_counts={(row.year, row.theme): row.challenges for row in data.challenges},
         plotly_version=result_charts.PLOTLY_VERSION,
         maplibre_marker=result_charts.plotly_assets().maplibre_marker,
-        number=lambda value, pattern="#,##0": format_decimal(value, format=pattern),
         percent=lambda share: format_percent(share, format="#,##0%"),
     )
 
