@@ -27,7 +27,7 @@ from pilots.web.cities.forms import (
     CharterForm,
     MaturityForm,
 )
-from pilots.web.support import flash_service_error, form_status, submit_form
+from pilots.web.support import flash_service_error, form_status, submit_form, translated
 from pilots.web.workspaces.forms import ROLE_LABELS, STAGE_LABELS
 
 bp = Blueprint("cities", __name__, url_prefix="/cities")
@@ -119,7 +119,7 @@ def profile(slug: str):
         city=city,
         data=data,
         editor=editor,
-        labels=LABELS,
+        labels=translated(LABELS),
         locale=_locale(),
         principles=list(PRINCIPLES),
         domains=list(MATURITY_DOMAINS),
@@ -172,7 +172,7 @@ def charter(slug: str):
         principle=principle,
         statuses=statuses,
         principles=list(PRINCIPLES),
-        labels=LABELS,
+        labels=translated(LABELS),
     ), form_status(form)
 
 
@@ -221,5 +221,5 @@ def maturity(slug: str, year: int):
         year=year,
         assessment=assessment,
         previous=previous,
-        labels=LABELS,
+        labels=translated(LABELS),
     ), form_status(form)

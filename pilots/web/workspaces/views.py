@@ -19,7 +19,7 @@ from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
 from pilots.web.admin.forms import parse_version
 from pilots.web.forms import choices
-from pilots.web.support import button_action, flash_service_error, form_status, page_argument, page_size, submit_form
+from pilots.web.support import button_action, flash_service_error, form_status, page_argument, page_size, submit_form, translated
 from pilots.web.workspaces.forms import (
     MILESTONE_LABELS,
     PILOT_STATUS_LABELS,
@@ -84,7 +84,7 @@ def index():
         "workspaces/list.html",
         pagination=pagination,
         progress=progress,
-        labels=LABELS,
+        labels=translated(LABELS),
         filters={"status": status, "city": city, "year": year},
         cities=cities.list_cities(),
         statuses=list(PilotStatus),
@@ -178,7 +178,7 @@ def _render_detail(pilot, status: int = 200, **overrides):
         pilot=pilot,
         manager=manager,
         forms=forms,
-        labels=LABELS,
+        labels=translated(LABELS),
         locale=_locale(),
         progress=service.pilot_progress(pilot),
         milestone_progress={m.id: service.milestone_progress(m) for m in pilot.milestones},
