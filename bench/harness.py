@@ -10,6 +10,7 @@ from flask import Flask
 
 from pilots import create_app
 from pilots.extensions import db
+from pilots.runtime import tune_gc
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Context:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
         with app.app_context():
             flask_migrate.upgrade()
+        tune_gc()  # as a gunicorn worker does (gunicorn.conf.py)
         return cls(app=app, scale=scale)
 
     def size(self, base: int) -> int:

@@ -134,3 +134,15 @@ def test_login_limit_is_shared_by_the_workers(gunicorn):
     import redis
 
     assert redis.Redis.from_url(REDIS_URL).keys("*login-account*victim@example.org*"), "the counter is not in Redis"
+
+
+def test_workers_tune_the_garbage_collector():
+    """gunicorn.conf.py freezes what a worker holds after loading the app and raises the GC thresholds."""
+    script = (
+        "import gc, runpy; from pilots.runtime import GC_THRESHOLDS;"
+        "conf = runpy.run_path('gunicorn.conf.py'); assert gc.get_freeze_count() == 0;"
+        "conf['post_worker_init'](None);"
+        "print(gc.get_freeze_count() > 1000, gc.get_threshold() == GC_THRESHOLDS, conf['timeout'])"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "True", "30"]
