@@ -125,6 +125,16 @@ def submitted_cities(round_id: int) -> dict[int, Ballot]:
     return {b.city_id: b for b in db.session.scalars(select(Ballot).where(Ballot.round_id == round_id))}
 
 
+def lock_round(round_id: int, *, share: bool = False) -> Round:
+    """The round, re-read with its row locked until the transaction ends. A phase change locks it for update,
+    a ballot change for share: a ballot cannot change while the round closes on the ballots it has read, and
+    a change that waited sees the phase the other one committed."""
+    db.session.execute(select(Round.id).where(Round.id == round_id).with_for_update(read=share))
+    round_ = get_round(round_id)
+    db.session.expire(round_)  # read again now that we hold the lock
+    return round_
+
+
 def round_of_locked_challenge(challenge: Challenge) -> Round | None:
     """The round whose frozen ballot holds this challenge, once voting has opened."""
     return db.session.scalar(
@@ -275,7 +285,11 @@ def _clean_criterion(data: CriterionData) -> CriterionData:
             raise ServiceError(_l("Use at most %(n)d characters.", n=120), field)
     if not (data.weight > 0 and math.isfinite(data.weight)):
         raise ServiceError(_l("A weight is a positive number."), "weight")
-    if not (math.isfinite(data.scale_min) and math.isfinite(data.scale_max)) or data.scale_min >= data.scale_max:
+    if (
+        not (math.isfinite(data.scale_min) and math.isfinite(data.scale_max))
+        or data.scale_min >= data.scale_max
+        or not math.isfinite(data.scale_max - data.scale_min)  # the normalisation divides by the span
+    ):
         raise ServiceError(_l("The top of the scale must be above its bottom."), "scale_max")
     if data.integer_scale and (data.scale_min != int(data.scale_min) or data.scale_max != int(data.scale_max)):
         raise ServiceError(_l("A scale of whole numbers needs whole-number ends."), "scale_min")
@@ -421,7 +435,7 @@ def eligible_challenges(round_: Round) -> list[Challenge]:
 def advance(actor: User | None, round_id: int, expected_phase: RoundPhase) -> Round:
     """Move the round to its next phase. ``expected_phase`` guards against a double click or a stale page."""
     _require_steering(actor)
-    round_ = get_round(round_id)
+    round_ = lock_round(round_id)
     if round_.phase is not expected_phase:
         raise ServiceError(_l("The round has moved on in the meantime. Reload the page."))
     if round_.phase is RoundPhase.PUBLISHED:
@@ -509,11 +523,10 @@ def _close(round_: Round) -> dict:
     document = snapshot_document(round_)
     try:
         result = ranking.run(document)
+        stored = ranking.canonical_json(result)  # refuses NaN and infinities, which no JSON reader could take back
     except ranking.RankingInputError as error:  # settings the engine refuses (e.g. too many samples for Schulze)
         raise ServiceError(_l("The result could not be computed: %(reason)s", reason=str(error))) from None
-    round_.snapshot = RoundSnapshot(
-        document=ranking.canonical_json(document), sha256=ranking.sha256(document), result=ranking.canonical_json(result)
-    )
+    round_.snapshot = RoundSnapshot(document=ranking.canonical_json(document), sha256=ranking.sha256(document), result=stored)
     return {"sha256": round_.snapshot.sha256, "ballots": len(submitted), "selected": result["selected"]}
 
 
@@ -694,7 +707,7 @@ def save_ballot(
 ) -> Ballot:
     """Save the whole grid as the ballot's new content (a constant number of SQL statements), and submit it
     if asked. A submitted ballot must be reopened before it changes."""
-    round_ = get_round(round_id)
+    round_ = lock_round(round_id, share=True)
     _require_voter(actor, city_id)
     _voting_open(round_)
     ballot = get_ballot(round_, city_id)
@@ -705,6 +718,16 @@ def save_ballot(
     if submit and not values:
         raise ServiceError(_l("Score at least one challenge before submitting."))
     with unit_of_work():
+        # Claim the ballot first: its version-checked UPDATE locks the row, so a concurrent save of the same
+        # version waits here and is then refused as stale, before it touches the scores.
+        ballot.updated_by_id = actor.id
+        ballot.updated_at = utcnow()
+        ballot.version += 1
+        if submit:
+            ballot.status = BallotStatus.SUBMITTED
+            ballot.submitted_at = utcnow()
+            ballot.submitted_by_id = actor.id
+        db.session.flush()
         db.session.execute(delete(Score).where(Score.ballot_id == ballot.id))
         db.session.execute(delete(BallotNote).where(BallotNote.ballot_id == ballot.id))
         if values:
@@ -723,13 +746,6 @@ def save_ballot(
                     for challenge_id, text in sorted(notes.items())
                 ],
             )
-        ballot.updated_by_id = actor.id
-        ballot.updated_at = utcnow()
-        ballot.version += 1
-        if submit:
-            ballot.status = BallotStatus.SUBMITTED
-            ballot.submitted_at = utcnow()
-            ballot.submitted_by_id = actor.id
         audit.record(
             actor,
             "ballot.submitted" if submit else "ballot.saved",
@@ -744,7 +760,7 @@ def save_ballot(
 
 
 def reopen_ballot(actor: User, round_id: int, city_id: int, expected_version: int | None) -> Ballot:
-    round_ = get_round(round_id)
+    round_ = lock_round(round_id, share=True)
     _require_voter(actor, city_id)
     _voting_open(round_)
     ballot = get_ballot(round_, city_id)
