@@ -7,6 +7,7 @@ own; nothing here needs invalidating, because the keys change when the data does
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -61,3 +62,24 @@ def register(cache: LruCache[V]) -> LruCache[V]:
 def clear_all() -> None:
     for cache in CACHES:
         cache.clear()
+
+
+def memoize(size: int = 8) -> Callable[[Callable[..., V]], Callable[..., V]]:
+    """Keep the results of a pure function of hashable arguments (e.g. a figure built from frozen rows and a
+    language). Calls with an unhashable argument are simply computed."""
+
+    def decorate(function: Callable[..., V]) -> Callable[..., V]:
+        cache: LruCache[V] = register(LruCache(size))
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            key = (args, tuple(sorted(kwargs.items())))
+            try:
+                hash(key)
+            except TypeError:
+                return function(*args, **kwargs)
+            return cache.get_or_make(key, lambda: function(*args, **kwargs))
+
+        return wrapper
+
+    return decorate

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from flask_babel import gettext as _
 
+from pilots.cache import memoize
 from pilots.charts import _epoch_ms, _json, _labels, _layout, _text, csv_cell
 from pilots.models import MilestoneStatus, PilotStatus, Stage
 from pilots.services import dashboard as service
@@ -195,6 +196,7 @@ def stages_figure(matrix: service.StageMatrix, stage_labels: dict[Any, Any], loc
     return _json(figure)
 
 
+@memoize()  # the same data in the same language gives the same figure: built once until the data changes
 def datasets_figure(series: service.DatasetSeries, locale: str) -> str | None:
     """Stacked areas: each city's running total of published datasets per period (a step at each publication),
     so that the top edge is the programme's total. Cities stack in alphabetical order."""
@@ -296,6 +298,7 @@ def milestone_state(row: service.MilestoneRow) -> str:
     return "blocked" if row.status is MilestoneStatus.BLOCKED else "open"
 
 
+@memoize()
 def timeline_figure(rows: Sequence[service.MilestoneRow], today_iso: str, locale: str) -> str | None:
     """Milestones as bars from their start (or two weeks before) to their due date, grouped by pilot (pilots by
     their first due date, then each pilot's milestones by due date) and coloured by state; overdue ones also carry
