@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -64,16 +64,25 @@ def clear_all() -> None:
         cache.clear()
 
 
+def _frozen(value: object) -> object:
+    """A mapping by its content (texts as they read now, so lazy translations count in the current language)."""
+    if isinstance(value, Mapping):
+        return frozenset((key, _frozen(item)) for key, item in value.items())
+    if type(value).__name__ == "LazyString":
+        return str(value)
+    return value
+
+
 def memoize(size: int = 8) -> Callable[[Callable[..., V]], Callable[..., V]]:
-    """Keep the results of a pure function of hashable arguments (e.g. a figure built from frozen rows and a
-    language). Calls with an unhashable argument are simply computed."""
+    """Keep the results of a pure function of hashable arguments (e.g. a figure built from frozen rows, labels
+    and a language); mappings count by their content. Calls with an unhashable argument are simply computed."""
 
     def decorate(function: Callable[..., V]) -> Callable[..., V]:
         cache: LruCache[V] = register(LruCache(size))
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            key = (args, tuple(sorted(kwargs.items())))
+            key = (tuple(_frozen(a) for a in args), tuple(sorted((k, _frozen(v)) for k, v in kwargs.items())))
             try:
                 hash(key)
             except TypeError:

@@ -30,3 +30,16 @@ def test_memoize_computes_once_per_argument_and_passes_unhashable_ones_through()
     clear_all()
     square(3)
     assert calls[-1] == 3 and len(calls) == 5
+
+
+def test_memoize_takes_mappings_by_content():
+    calls = []
+
+    @memoize()
+    def describe(labels, key):
+        calls.append(key)
+        return labels[key]
+
+    assert describe({"a": "A"}, "a") == "A"
+    assert describe({"a": "A"}, "a") == "A" and calls == ["a"]  # an equal mapping: the same key
+    assert describe({"a": "B"}, "a") == "B" and calls == ["a", "a"]  # other content: computed again

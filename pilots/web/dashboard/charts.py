@@ -70,6 +70,7 @@ TIMELINE_COLOURS = {"done": "#198754", "open": "#0a3d91", "blocked": "#8a5a00", 
 # --- figures --------------------------------------------------------------------------------------------------
 
 
+@memoize()
 def themes_figure(rows: Sequence[service.ThemeYear], theme_labels: dict[str, Any], locale: str) -> str | None:
     """Stacked bars: proposed challenges per year, one segment per theme."""
     if not rows:
@@ -112,6 +113,7 @@ def _peak(rows: Sequence[service.ThemeYear], years: list[int]) -> int:
     return max(sum(row.challenges for row in rows if row.year == year) for year in years)
 
 
+@memoize()
 def progress_figure(rows: Sequence[service.PilotRow], status_labels: dict[Any, Any], locale: str) -> str | None:
     """Horizontal bars: each pilot's progress (0–100%), coloured by its status, in the list's order."""
     if not rows:
@@ -150,6 +152,7 @@ def progress_figure(rows: Sequence[service.PilotRow], status_labels: dict[Any, A
     return _json(figure)
 
 
+@memoize()
 def stages_figure(matrix: service.StageMatrix, stage_labels: dict[Any, Any], locale: str) -> str | None:
     """Heatmap: cities (alphabetical) × pilots, each cell coloured by the city's stage and labelled with it."""
     if matrix.empty:
@@ -245,6 +248,7 @@ def datasets_figure(series: service.DatasetSeries, locale: str) -> str | None:
     return _json(figure)
 
 
+@memoize()
 def conformance_figure(rows: Sequence[service.ConformanceRow], locale: str) -> str | None:
     """Stacked horizontal bars per city (alphabetical): datasets passing, failing and not yet checked."""
     if not rows:
