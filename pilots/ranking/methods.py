@@ -23,6 +23,8 @@ def normalise(values: FloatArray, kind: str, cost: BoolArray) -> FloatArray:
     convention of pymcdm, which keeps 1 as best); an all-zero column gives 1. The ``scale`` normalisation
     (declared scales) is done in :func:`pilots.ranking.aggregate.aggregate`.
     """
+    if values.shape[0] == 0:  # no alternative reached the quorum: nothing to normalise (min/max have no identity)
+        return values
     if kind == "minmax":
         low = values.min(axis=0)
         high = values.max(axis=0)

@@ -18,8 +18,9 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def refuse_control_characters() -> None:
-    """``before_request``: NUL bytes in a query or form value are refused (PostgreSQL cannot store them)."""
+    """``before_request``: NUL bytes in a query or form value are refused (PostgreSQL cannot store them): in every
+    value of a field sent several times, and in the field's name."""
     for values in (request.args, request.form):
-        for value in values.values():
-            if "\x00" in value:
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
                 abort(400)

@@ -198,7 +198,7 @@ def _city_data(form: CityForm) -> CityData:
         name=form.name.data,
         slug=form.slug.data,
         nis_code=form.nis_code.data,
-        province=form.province.data,
+        province=form.province.data or "",  # an optional field left out of the post is None
         kind=CityKind(form.kind.data),
         active=form.active.data,
     )

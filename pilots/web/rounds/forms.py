@@ -13,10 +13,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from pilots.models import Direction
-from pilots.web.forms import choices
+from pilots.web.forms import NumberRange, choices
 
 METHOD_LABELS = {
     "wsm": _l("Weighted sum"),
