@@ -46,6 +46,7 @@ def test_principles_negotiation_and_etag(client, programme):
         assert negotiated.mimetype == mimetype, accept
         assert "Accept" in negotiated.headers["Vary"]
     assert client.get("/catalog", headers={"Accept": "image/png"}).status_code == 406
+    assert client.get("/catalog", headers={"Accept": ""}).mimetype == "text/turtle"  # no preference: any type
     assert client.get("/catalog.exe").status_code == 404
     jsonld = Graph().parse(data=client.get("/catalog.jsonld").data, format="json-ld")
     assert jsonld.isomorphic(Graph().parse(data=response.data, format="turtle"))

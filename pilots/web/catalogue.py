@@ -31,7 +31,9 @@ def _respond(format: str):
 @bp.get("/catalog")
 @allow(ANYONE)
 def negotiated():
-    format = dcat.negotiate(request.headers.get("Accept", ""), default=None)
+    accept = request.headers.get("Accept", "")
+    # No Accept header means any type (RFC 9110): the default format. A header that accepts none of ours: 406.
+    format = dcat.negotiate(accept, default=None) if accept.strip() else dcat.DEFAULT_FORMAT
     if format is None:
         abort(406)
     return _respond(format)
