@@ -11,6 +11,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,11 @@ def live_server(app) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@contextmanager
+def launched_chromium(purpose: str = "browser tests") -> Iterator[object]:
+    """Debian's Chromium through Playwright; skips (fails with BROWSER_TESTS_REQUIRED=1) where it is missing."""
     if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}; install Debian's `chromium` package to run browser tests"
+        message = f"Chromium not found at {CHROMIUM}; install Debian's `chromium` package to run {purpose}"
         if REQUIRED:
             pytest.fail(message + " (BROWSER_TESTS_REQUIRED=1)")
         pytest.skip(message)
@@ -63,6 +65,12 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    with launched_chromium() as browser:
+        yield browser
 
 
 class Shots:

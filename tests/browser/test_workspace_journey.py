@@ -13,10 +13,8 @@ choice is kept in the session across signing in and out.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -26,77 +24,23 @@ from pilots.extensions import db
 from pilots.models import DatasetCheck, Milestone, ParticipantRole, Pilot, PublishedDataset, User
 from pilots.services import workspaces as service
 from tests.browser.helpers import nav, sign_in, sign_out
+from tests.dataset_endpoint import DatasetEndpoint
 
 TODAY = service.today()
 MILESTONE = "Snelheidsmetingen gepubliceerd als open data"
 DESCRIPTION = "Elke stad publiceert haar snelheidsmetingen rond scholen."
 LICENCE_LABEL = "Flemish model licence for free reuse (Modellicentie Gratis Hergebruik)"
-TURTLE = """@prefix dct: <http://purl.org/dc/terms/> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix hydra: <http://www.w3.org/ns/hydra/core#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix ex: <https://example.org/snelheid#> .
-
-<{url}> dct:license <http://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0> ;
-    prov:generatedAtTime "2026-03-02T08:15:00Z"^^xsd:dateTime ;
-    hydra:next <{url}?page=2> .
-
-ex:meting-1 ex:locatie "Schoolstraat" ; ex:snelheid 27 .
-ex:meting-2 ex:locatie "Kerkplein" ; ex:snelheid 31 .
-"""
-JSON_LD = '{{"@id": "{url}", "http://purl.org/dc/terms/license": {{"@id": "http://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0"}}}}'
-
-
-class DatasetHandler(BaseHTTPRequestHandler):
-    """Serves /snelheid as Turtle (or JSON-LD when asked first), with CORS and caching headers."""
-
-    def do_GET(self) -> None:
-        self.answer(with_body=True)
-
-    def do_HEAD(self) -> None:
-        self.answer(with_body=False)
-
-    def answer(self, with_body: bool) -> None:
-        self.server.requests.append(
-            {"path": self.path, "accept": self.headers.get("Accept", ""), "origin": self.headers.get("Origin")}
-        )
-        if self.path.split("?", 1)[0] != "/snelheid":
-            self.send_error(404)
-            return
-        url = f"http://127.0.0.1:{self.server.server_port}/snelheid"
-        if self.headers.get("Accept", "").startswith("application/ld+json"):
-            media_type, body = "application/ld+json", JSON_LD.format(url=url)
-        else:
-            media_type, body = "text/turtle; charset=utf-8", TURTLE.format(url=url)
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", media_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Cache-Control", "public, max-age=60")
-        self.send_header("Vary", "Accept")
-        self.end_headers()
-        if with_body:
-            self.wfile.write(data)
-
-    def log_message(self, format, *args) -> None:
-        pass
 
 
 @pytest.fixture
 def dataset_server(app, monkeypatch) -> Iterator[tuple[str, list[dict]]]:
     """A local HTTP server with the dataset, allow-listed for the conformance checker during this test only."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), DatasetHandler)
-    server.requests = []
-    thread = threading.Thread(target=server.serve_forever, name="dataset-server", daemon=True)
-    thread.start()
-    monkeypatch.setitem(app.config, "CONFORMANCE_ALLOW", ["127.0.0.1/32"])  # restored after the test
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/snelheid", server.requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    observations = (
+        'ex:meting-1 ex:locatie "Schoolstraat" ; ex:snelheid 27 .\nex:meting-2 ex:locatie "Kerkplein" ; ex:snelheid 31 .'
+    )
+    with DatasetEndpoint("/snelheid", "2026-03-02T08:15:00Z", observations) as server:
+        monkeypatch.setitem(app.config, "CONFORMANCE_ALLOW", ["127.0.0.1/32"])  # restored after the test
+        yield f"{server.base}/snelheid", server.requests
 
 
 def the_later_pilot(app) -> dict:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.proof.faults_support import Database
 from tests.proof.server import Gunicorn, proof_database_url
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "test-artifacts")) / "proof"
@@ -31,3 +32,11 @@ def seeded_server(artifacts) -> Iterator[Gunicorn]:
     server.prepare(seed=True)
     with server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def db(server) -> Iterator[Database]:
+    """Direct SQL access to the database of the module's ``server`` fixture, to check what was stored."""
+    database = Database(server.database_url)
+    yield database
+    database.dispose()

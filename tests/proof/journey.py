@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from pilots.demo import DEMO_PASSWORD
+from tests import dataset_endpoint as endpoint
 from tests.proof.server import BIN, ROOT, Gunicorn
 
 #: The first two steps of the demo data, run by the app's own code with the server's settings: the 14 cities and
@@ -124,85 +123,18 @@ class Journey:
 
 # --- the dataset endpoint ----------------------------------------------------------------------------------------
 
-TURTLE = """@prefix dct: <http://purl.org/dc/terms/> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix hydra: <http://www.w3.org/ns/hydra/core#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix ex: <https://example.org/parkeren#> .
-
-<{url}> dct:license <http://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0> ;
-    prov:generatedAtTime "{generated}"^^xsd:dateTime ;
-    hydra:next <{url}?page=2> .
-
-ex:garage-1 ex:naam "Centrum" ; ex:vrijePlaatsen 212 .
-ex:garage-2 ex:naam "Station" ; ex:vrijePlaatsen 87 .
-"""
-JSON_LD = '{{"@id": "{url}", "http://purl.org/dc/terms/license": {{"@id": "http://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0"}}}}'
 GENERATED_AT = "2026-11-02T08:15:00Z"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """``/<city>/parkeerbezetting``: real-time parking data as Turtle (JSON-LD when asked for first), with CORS,
-    caching headers, a licence, ``prov:generatedAtTime`` and a hydra link to the next page."""
-
-    def do_GET(self) -> None:
-        self.answer(with_body=True)
-
-    def do_HEAD(self) -> None:
-        self.answer(with_body=False)
-
-    def answer(self, with_body: bool) -> None:
-        path = self.path.split("?", 1)[0]
-        self.server.requests.append({"path": path, "accept": self.headers.get("Accept", "")})
-        if not re.fullmatch(r"/[a-z-]+/parkeerbezetting", path):
-            self.send_error(404)
-            return
-        url = f"http://127.0.0.1:{self.server.server_port}{path}"
-        if self.headers.get("Accept", "").startswith("application/ld+json"):
-            media_type, body = "application/ld+json", JSON_LD.format(url=url)
-        else:
-            media_type, body = "text/turtle; charset=utf-8", TURTLE.format(url=url, generated=GENERATED_AT)
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", media_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Cache-Control", "public, max-age=60")
-        self.send_header("Vary", "Accept")
-        self.end_headers()
-        if with_body:
-            self.wfile.write(data)
-
-    def log_message(self, format, *args) -> None:
-        pass
-
-
-class DatasetEndpoint:
-    """A small conforming dataset per city on 127.0.0.1 (plain HTTP: the one thing it cannot offer here is HTTPS,
-    since the checker trusts only certifi's certificate authorities)."""
+class DatasetEndpoint(endpoint.DatasetEndpoint):
+    """Each city's real-time parking data at ``/<city>/parkeerbezetting``."""
 
     def __init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.requests = []
-        self.thread = threading.Thread(target=self.server.serve_forever, name="dataset-endpoint", daemon=True)
-
-    @property
-    def allow(self) -> str:
-        """The CONFORMANCE_ALLOW entry that lets the checker reach this endpoint, and nothing else on loopback."""
-        return f"127.0.0.1:{self.server.server_port}"
-
-    @property
-    def requests(self) -> list[dict]:
-        return self.server.requests
+        super().__init__(
+            r"/[a-z-]+/parkeerbezetting",
+            GENERATED_AT,
+            'ex:garage-1 ex:naam "Centrum" ; ex:vrijePlaatsen 212 .\nex:garage-2 ex:naam "Station" ; ex:vrijePlaatsen 87 .',
+        )
 
     def url(self, slug: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/{slug}/parkeerbezetting"
-
-    def __enter__(self) -> DatasetEndpoint:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        return f"{self.base}/{slug}/parkeerbezetting"

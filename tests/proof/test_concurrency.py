@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from tests.proof.faults_support import (
     STALE_MESSAGES,
     Browser,
-    Database,
     alerts,
     ballot_path,
     open_ballot,
@@ -49,13 +48,6 @@ def server(artifacts) -> Iterator[Gunicorn]:
     )  # fmt: skip
     with server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def db(server) -> Iterator[Database]:
-    database = Database(server.database_url)
-    yield database
-    database.dispose()
 
 
 def _grid(rng: random.Random, cells: list[tuple[int, int]]) -> dict[tuple[int, int], int]:

@@ -101,13 +101,6 @@ def server(artifacts, private_postgres) -> Iterator[Gunicorn]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def db(server) -> Iterator[Database]:
-    database = Database(server.database_url)
-    yield database
-    database.dispose()
-
-
 def _grid(rng: random.Random, cells) -> dict[tuple[int, int], int]:
     return {cell: rng.randint(1, 5) for cell in cells}
 

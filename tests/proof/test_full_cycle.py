@@ -35,14 +35,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from pilots.demo.accounts import CITIES
 from pilots.services.workspaces import today
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRED
+from tests.browser.conftest import launched_chromium
 from tests.proof.journey import GENERATED_AT, DatasetEndpoint, Journey, Person, nav, seed_cities_and_accounts, status
 from tests.proof.server import Gunicorn, proof_database_url
 
@@ -182,17 +181,8 @@ def server(artifacts, endpoint) -> Iterator[Gunicorn]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, as for the browser tests (checked before the server is set up)."""
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}; install Debian's `chromium` package to run the journey"
-        if REQUIRED:
-            pytest.fail(message + " (BROWSER_TESTS_REQUIRED=1)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with launched_chromium("the journey") as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
