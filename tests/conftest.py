@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import flask_migrate
 import pytest
@@ -23,6 +24,7 @@ from pilots import cache, create_app
 from pilots.config import normalise_database_url
 from pilots.extensions import db, limiter
 from pilots.models import CityRole
+from pilots.services import workspaces
 from tests import factories
 
 PASSWORD = "correct-horse-battery"
@@ -74,6 +76,26 @@ def empty_tables(app: Flask) -> None:
             else:
                 for table in tables:
                     connection.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+#: The programme's date when the run started. Tests compute dates from it when they are collected (say, a
+#: parameter "tomorrow"), so the app keeps that date for the whole run (see _one_date_for_the_run).
+RUN_DATE = workspaces.today()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_date_for_the_run() -> Iterator[None]:
+    """A run that crosses midnight in Brussels keeps its first day as "today": the clock the app reads its date
+    from (``workspaces.utcnow``) is set back by the days passed since the run started; otherwise untouched."""
+    real = workspaces.utcnow
+
+    def clock():
+        now = real()
+        return now - timedelta(days=(now.astimezone(workspaces.PROGRAMME_TIMEZONE).date() - RUN_DATE).days)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workspaces, "utcnow", clock)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ PROGRAMME_TIMEZONE = ZoneInfo("Europe/Brussels")
 
 def today() -> date:
     """Today in Flanders (between midnight and 01:00 or 02:00 the UTC date is still yesterday's)."""
-    return datetime.now(PROGRAMME_TIMEZONE).date()
+    return utcnow().astimezone(PROGRAMME_TIMEZONE).date()
 
 
 def get_pilot(pilot_id: int) -> Pilot:
