@@ -39,7 +39,6 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -97,6 +96,7 @@ from pilots.models.city_status import FIRST_ASSESSMENT_YEAR, MATURITY_DOMAINS, P
 from pilots.models.pilot import pilot_leads
 from pilots.services.voting import DEFAULT_CRITERIA
 from pilots.vocabularies import FREQUENCIES, LICENCES, THEMES
+from tests.conftest import count_queries  # the statement counter the tests use for their N+1 checks
 
 PASSWORD = "bench-password"  # noqa: S105 (synthetic accounts on a throwaway database)
 SEED = 2017
@@ -817,23 +817,6 @@ def _route(app: Flask, url: str) -> str | None:
     return None
 
 
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the engine runs inside the block (an executemany counts once)."""
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, execution_context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine_ = db.engine
-    sa.event.listen(engine_, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine_, "before_cursor_execute", listener)
-
-
 @dataclass(frozen=True)
 class Target:
     urls: list[str]  # candidates, the first that exists is measured
@@ -869,7 +852,7 @@ def _page(name: str, description: str, target: Callable[[Context, Programme], Ta
 
         def statements_of(path: str, by=client):
             get(path, by)  # warm-up: caches, lazy imports
-            with _counting(context.app) as statements:
+            with count_queries(context.app) as statements:
                 response = get(path, by)
             return response, len(statements)
 
