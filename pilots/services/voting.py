@@ -534,17 +534,55 @@ def result_of(round_: Round) -> dict[str, Any] | None:
     return json.loads(round_.snapshot.result) if round_.snapshot else None
 
 
+# --- who sees what of a round's outcome ------------------------------------------------------------------------
+# The one rule for everything that carries a round's result or its cities' scores (the results page and its CSVs,
+# the snapshot, the ballots, the exports, the API): the views, templates and exports ask these, nothing else.
+#
+# * The ranking and its robustness (aggregates, no city's own scores): everyone signed in once the results are
+#   published; between closing and publishing only the steering committee, which checks it before publishing.
+# * A city's own scores: its own staff always; everyone signed in once published, unless the round keeps its
+#   ballots confidential. Before publication nobody else, the committee included: it sees only who submitted.
+# * The snapshot holds every city's scores: downloadable only once published; in a confidential round only by the
+#   steering committee. Administrators are not the committee: they see what any signed-in user sees.
+
+
+def results_public(round_: Round) -> bool:
+    """Is the round's result out for everyone (the public API, exports, reports)?"""
+    return round_.phase is RoundPhase.PUBLISHED
+
+
+def scores_public(round_: Round) -> bool:
+    """Are every city's scores of the round out for everyone (the public API's snapshot, the ballots export)?"""
+    return round_.phase is RoundPhase.PUBLISHED and not round_.ballots_confidential
+
+
 def can_see_results(user: User, round_: Round) -> bool:
-    if round_.phase is RoundPhase.PUBLISHED:
+    """May ``user`` see the ranking, robustness and selection of the round (aggregates only)?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if results_public(round_):
         return True
-    return round_.phase is RoundPhase.CLOSED and (user.is_steering or user.is_admin)
+    return round_.phase is RoundPhase.CLOSED and bool(user.is_steering)
+
+
+def can_see_scores(user: User, round_: Round, city_id: int) -> bool:
+    """May ``user`` see the scores that the city ``city_id`` gave in this round?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_staff_of(city_id) or scores_public(round_)
 
 
 def can_see_ballot(user: User, round_: Round, ballot: Ballot) -> bool:
-    """A city's own staff always; everyone signed in after publication unless the round keeps ballots confidential."""
-    if user.is_staff_of(ballot.city_id):
-        return True
-    return round_.phase is RoundPhase.PUBLISHED and not round_.ballots_confidential
+    """A city's ballot: whoever may see its scores (``can_see_scores``)."""
+    return can_see_scores(user, round_, ballot.city_id)
+
+
+def can_download_snapshot(user: User, round_: Round) -> bool:
+    """The frozen snapshot (every submitted city's scores): once published, to everyone signed in unless the round
+    keeps its ballots confidential, in which case only to the steering committee."""
+    if not getattr(user, "is_authenticated", False) or not results_public(round_) or round_.snapshot is None:
+        return False
+    return scores_public(round_) or bool(user.is_steering)
 
 
 # --- confirming the selection ---------------------------------------------------------------------------------

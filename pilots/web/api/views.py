@@ -20,6 +20,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, MethodNotA
 from pilots.extensions import csrf, db, limiter
 from pilots.models import PilotStatus
 from pilots.security.access import ANYONE, allow
+from pilots.services import voting
 from pilots.services.cities import SLUG_RE
 from pilots.vocabularies import THEMES
 from pilots.web.api import openapi, queries
@@ -268,7 +269,7 @@ def snapshot(round_id: int):
     if found is None or found[1] is None:
         raise NotFound()
     round_, document = found
-    if round_.ballots_confidential:
+    if not voting.scores_public(round_):
         raise Forbidden()
     return respond(document.encode("utf-8"))
 

@@ -143,7 +143,8 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
         maplibre_marker=assets.maplibre_marker,
         plotly_version=charts.PLOTLY_VERSION,
         submitted=len(data.leave_one_out),
-        snapshot_download=_can_download_snapshot(round_),
+        snapshot_download=voting.can_download_snapshot(current_user, round_),
+        voting_published=voting.results_public(round_),
         tie_step=lambda step: _tie_step(step, criteria, locale),
     ), status
 
@@ -203,18 +204,12 @@ def export_csv(round_id: int, table: str):
     )
 
 
-def _can_download_snapshot(round_: Round) -> bool:
-    """The snapshot holds every city's ballot: in a round whose ballots stay confidential, only the committee
-    and the administrators download it (everyone still sees its SHA-256)."""
-    return not round_.ballots_confidential or current_user.is_steering or current_user.is_admin
-
-
 @bp.get("/<int:round_id>/snapshot.json")
 @allow(SIGNED_IN)
 def snapshot(round_id: int):
     """The ranking input exactly as frozen (canonical JSON): its SHA-256 is the one shown on the results page."""
     round_ = _visible_round(round_id)
-    if not _can_download_snapshot(round_):
+    if not voting.can_download_snapshot(current_user, round_):
         abort(403)
     return Response(
         round_.snapshot.document.encode("utf-8"),
