@@ -37,6 +37,10 @@ def test_a_ballot_save_claims_the_ballot_before_touching_its_scores(app, make_ro
     with count_queries(app) as statements, in_app() as session:
         voting.save_ballot(session.get(User, world["gent"]), round_id, world["gent_city"], voting.BallotInput(cells, {}), version)
     writes = [" ".join(s.split()[:3]).upper() for s in statements if s.lstrip().upper().startswith(WRITES)]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # On SQLite the round's lock is a write that changes nothing (voting.lock_round), before anything else.
+        assert writes[0].startswith("UPDATE ROUNDS"), writes
+        writes = writes[1:]
     assert writes[0].startswith("UPDATE BALLOTS"), writes
     assert any(w.startswith("DELETE FROM SCORES") for w in writes) and any(w.startswith("INSERT INTO SCORES") for w in writes)
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from pilots import ranking
@@ -129,7 +129,14 @@ def lock_round(round_id: int, *, share: bool = False) -> Round:
     """The round, re-read with its row locked until the transaction ends. A phase change locks it for update,
     a ballot change for share: a ballot cannot change while the round closes on the ballots it has read, and
     a change that waited sees the phase the other one committed."""
-    db.session.execute(select(Round.id).where(Round.id == round_id).with_for_update(read=share))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks and ignores FOR UPDATE / FOR SHARE; its reads run outside a transaction until the
+        # first write. A write that changes nothing takes the database's write lock now, before the phase is read,
+        # and keeps it until the transaction ends: phase changes and ballot changes take turns (a waiting one is
+        # held by the busy timeout, then reads what the other committed).
+        db.session.execute(update(Round.__table__).where(Round.__table__.c.id == round_id).values(id=Round.__table__.c.id))
+    else:
+        db.session.execute(select(Round.id).where(Round.id == round_id).with_for_update(read=share))
     round_ = get_round(round_id)
     db.session.expire(round_)  # read again now that we hold the lock
     return round_
