@@ -97,6 +97,25 @@ def test_the_backup_describes_itself(app, demo_backup):
     assert kinds["ahp_judgements"] == "json" and kinds["perturbation"] == "float" and kinds["allow_self_scoring"] == "boolean"
 
 
+@pytest.mark.parametrize("name", ["plain.jsonl", "packed.jsonl.gz"])
+def test_the_backup_is_readable_by_its_owner_only(app, runner, tmp_path, name):
+    """Regression (issue 11): the file holds password hashes and live session tokens, and was written 0644."""
+    import os
+    import stat
+
+    path = tmp_path / name
+    path.write_text("an older file of the same name, world-readable")
+    path.chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        result = runner.invoke(args=["export-data", str(path)])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert restore(runner, path).exit_code == 0  # and it still restores
+
+
 def test_gzip_round_trip(app, runner, demo_backup, tmp_path):
     assert restore(runner, demo_backup.path).exit_code == 0
     compressed = tmp_path / "demo.jsonl.gz"
@@ -318,6 +337,49 @@ def test_a_bad_row_restores_nothing(app, runner, demo_backup, tmp_path):
         assert result.exit_code == 1, name
         assert "stage_changes" in result.output, result.output
         assert all(rows == [] for rows in dump(app).values())
+
+
+def _set_value(table: str, column: str, value):
+    """An edit for ``rewrite``: the first row of ``table`` gets ``value`` in ``column``."""
+
+    def edit(lines):
+        start = next(i for i, line in enumerate(lines) if isinstance(line, dict) and line.get("table") == table)
+        lines[start + 1][lines[start]["columns"].index(column)] = value
+        return lines
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "message"),
+    [
+        ("scores", "value", 1e400, "finite"),  # json.dumps writes Infinity; a hand-edited 1e400 reads as the same
+        ("scores", "value", "NaN", "finite"),
+        ("scores", "value", "-Infinity", "finite"),
+        ("scores", "id", 2**31, "out of range"),
+        ("cities", "id", -(2**63), "out of range"),
+        ("cities", "slug", "x" * 500, "at most"),
+        ("rounds", "phase", "HACKED", "not one of the values"),
+        ("audit_events", "details", '{"n": 1e400}', "not finite"),
+        ("audit_events", "details", '{"n": NaN}', "NaN"),
+        ("audit_events", "details", "{not json", "cannot be read"),
+    ],
+)
+def test_refuses_values_the_column_cannot_hold(app, runner, demo_backup, tmp_path, table, column, value, message):
+    """Regression (issue 11): a backup with 1e400 in a score imported, then the ballot page answered 500."""
+    result = restore(runner, rewrite(demo_backup.path, tmp_path / "tampered.jsonl", _set_value(table, column, value)))
+    assert result.exit_code == 1, result.output
+    assert table in result.output and message in result.output, result.output
+    assert all(rows == [] for rows in dump(app).values())
+
+
+def test_a_number_that_is_not_finite_is_not_exported():
+    """A backup that could not be restored is refused when it is made, not when it is needed."""
+    encode = backup.ENCODERS["float"]
+    for value in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(backup.BackupError, match="not finite"):
+            encode(value)
+    assert encode(1.5) == 1.5
 
 
 def test_refuses_rows_that_do_not_match_the_schema(app, runner, demo_backup, tmp_path):

@@ -92,16 +92,80 @@ def column_kind(column: sa.Column) -> str:
     raise BackupError(f"column {column.table.name}.{column.name} has a type the backup does not know: {column.type!r}")
 
 
-def _float_out(value: float) -> float | str:
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+def _float_out(value: float) -> float:
+    if not math.isfinite(value):  # the import refuses it: say so now rather than write a backup that cannot restore
+        raise BackupError(f"The database holds a number that is not finite ({value}); a backup cannot restore it.")
+    return value
 
 
 def _float_in(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"expected a number, got {value!r}")
-    return float(value)  # also "NaN", "Infinity", "-Infinity"; other strings raise ValueError
+    number = float(value)  # strings such as "NaN" and "Infinity" too; other strings raise ValueError
+    if not math.isfinite(number):  # no column of the platform holds one, and pages and exports cannot show it
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _decimal_in(value: Any) -> Decimal:
+    number = Decimal(_expect(str)(value))
+    if not number.is_finite():
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _json_in(value: Any) -> str:
+    """The stored JSON text, which must be JSON (without NaN or infinities, which no JSON reader takes back)."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"JSON with {constant} is not allowed")
+
+    def finite(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"JSON with the number {text}, which is not finite, is not allowed")
+        return number
+
+    json.loads(_expect(str)(value), parse_constant=refuse, parse_float=finite)
+    return value
+
+
+#: The range of each integer type on PostgreSQL (SQLite stores 64 bits whatever the type says).
+INTEGER_RANGES: list[tuple[type, int]] = [(sa.SmallInteger, 15), (sa.BigInteger, 63), (sa.Integer, 31)]
+
+
+def _limits(column: sa.Column, kind: str) -> Callable[[Any], Any] | None:
+    """A check of a decoded value against what the column can hold (SQLite would store anything)."""
+    type_ = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+    if kind == "integer":
+        bits = next(bits for class_, bits in INTEGER_RANGES if isinstance(type_, class_))
+        low, high = -(2**bits), 2**bits - 1
+
+        def integer(value: int) -> int:
+            if not low <= value <= high:
+                raise ValueError(f"{value} is out of range for {column.name} ({low} to {high})")
+            return value
+
+        return integer
+    if kind == "enum":
+        allowed = set(type_.enums)
+
+        def member(value: str) -> str:
+            if value not in allowed:
+                raise ValueError(f"{value!r} is not one of the values of {column.name}")
+            return value
+
+        return member
+    if kind == "string" and getattr(type_, "length", None):
+        length = type_.length
+
+        def text(value: str) -> str:
+            if len(value) > length:
+                raise ValueError(f"a text of {len(value)} characters in {column.name}, which holds at most {length}")
+            return value
+
+        return text
+    return None
 
 
 def _expect(*types: type) -> Callable[[Any], Any]:
@@ -132,14 +196,14 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "datetime": datetime.fromisoformat,
     "date": date.fromisoformat,
     "time": time.fromisoformat,
-    "decimal": Decimal,
+    "decimal": _decimal_in,
     "float": _float_in,
     "bytes": lambda value: base64.b64decode(_expect(str)(value), validate=True),
     "integer": _expect(int),
     "boolean": _expect(bool),
     "string": _expect(str),
     "enum": _expect(str),
-    "json": _expect(str),  # the stored JSON text
+    "json": _json_in,  # the stored JSON text
 }
 
 
@@ -226,6 +290,10 @@ def _check_schema(connection: sa.Connection) -> str:
 
 
 def _open_for_writing(path: Path, compress: bool) -> IO[str]:
+    """A new file that only its owner may read (0600, whatever the umask): it holds password hashes and sessions."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # opening it again keeps its mode
+    os.chmod(path, 0o600)
     if compress:
         return gzip.open(path, "wt", encoding="utf-8", newline="\n")  # type: ignore[return-value]
     return path.open("w", encoding="utf-8", newline="\n")
@@ -354,6 +422,12 @@ def _reset_sequences(connection: sa.Connection, tables: list[sa.Table]) -> None:
             connection.execute(sa.select(sa.func.setval(sequence, highest or 1, highest is not None)))
 
 
+def _checked(decode: Callable[[Any], Any], limit: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    if limit is None:
+        return decode
+    return lambda value: limit(decode(value))
+
+
 class _TableLoader:
     """Inserts the rows of one table, in batches, after checking the backup's columns against the schema."""
 
@@ -380,7 +454,9 @@ class _TableLoader:
         self.connection = connection
         self.table = table
         self.width = len(columns)
-        self.decoders = [DECODERS[kind] for kind in types]
+        self.decoders = [
+            _checked(DECODERS[kind], _limits(table.c[name], kind)) for name, kind in zip(columns, types, strict=True)
+        ]
         self.statement = sa.insert(table).values(
             {
                 name: _write_expression(table.c[name], kind, f"p{i}", dialect)
@@ -400,7 +476,7 @@ class _TableLoader:
                     for i, (value, decode) in enumerate(zip(row, self.decoders, strict=True))
                 }
             )
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, ArithmeticError) as error:
             raise BackupError(f"Line {number}: a value of {self.table.name} cannot be read: {error}") from None
         self.count += 1
         if len(self.batch) >= BATCH:
