@@ -151,6 +151,8 @@ def export_dcat(format_: str, output) -> None:
 
     body, _media_type = catalogue.render(current_app.config["BASE_URL"], format_)
     output.write(body)
+    for item in catalogue.left_out(current_app.config["BASE_URL"]):
+        click.echo(f"Left out dataset {item.dataset_id} ({item.title}): {'; '.join(item.problems)}", err=True)
 
 
 def _size(path: Path) -> str:

@@ -123,3 +123,23 @@ def test_the_catalogue_is_rendered_once_until_its_data_changes(app, client, prog
         session.commit()
     graph = Graph().parse(data=client.get("/catalog.ttl").data, format="turtle")
     assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == 5
+
+
+def test_a_dataset_the_catalogue_cannot_describe_is_reported_not_dropped_silently(client, runner, programme, in_app, caplog):
+    """Regression (issue 11): a dataset whose stored address is not a URI (typed before addresses were checked
+    by RFC 3986, or restored from an old backup) silently disappeared from /catalog.*."""
+    from pilots.models import PublishedDataset
+
+    with in_app() as session:
+        dataset = session.query(PublishedDataset).order_by(PublishedDataset.id).first()
+        dataset.access_url = 'https://example.org/"><svg/onload=alert(1)>'
+        session.commit()
+        dataset_id, title = dataset.id, dataset.title_nl
+    with caplog.at_level("WARNING", logger="pilots.services.catalogue"):
+        graph = Graph().parse(data=client.get("/catalog.ttl").data, format="turtle")
+    assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == 5
+    assert any(f"dataset {dataset_id}" in message and "access_url" in message for message in caplog.messages), caplog.messages
+    result = runner.invoke(args=["export-dcat"])
+    assert result.exit_code == 0
+    assert f"Left out dataset {dataset_id} ({title}): " in result.stderr
+    assert "is not an absolute http(s) URI" in result.stderr

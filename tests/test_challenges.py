@@ -320,6 +320,7 @@ class TestDatasets:
         [
             ({"url": "ftp://data.example/x"}, "url", "Vul een webadres in"),
             ({"url": "not a url"}, "url", "Vul een webadres in"),
+            ({"url": 'https://data.example/"><svg/onload=alert(1)>'}, "url", "procent-gecodeerd"),
             ({"url": ""}, "url", "Open data heeft een adres"),
             ({"licence": "http://evil.example/licence"}, "licence", "Ongeldige keuze."),
             ({"file_type": "EXE"}, "file_type", "Ongeldige keuze."),

@@ -17,7 +17,7 @@ FORBIDDEN = ("flask", "flask_babel", "sqlalchemy", "pyshacl")
 #: package -> (modules to import in the check, third-party libraries it may use)
 PACKAGES = {
     "ranking": (("pilots.ranking", "pilots.ranking.contract"), {"numpy"}),
-    "dcat": (("pilots.dcat",), {"rdflib"}),
+    "dcat": (("pilots.dcat",), {"rdflib", "rfc3986_validator"}),
     "conformance": (("pilots.conformance", "pilots.conformance.cli"), {"httpx", "httpcore", "rdflib"}),
 }
 

@@ -1381,3 +1381,27 @@ def test_seed_demo_creates_the_parking_pilot_once(runner, in_app):
     assert again.exit_code == 0, again.output
     with in_app() as session:
         assert counts(session) == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        'https://example.org/"><svg/onload=alert(1)>',
+        "https://example.org/parking data.json",
+        "https://example.org/parkeergarages-ü.json",
+        "https://example.org:99999/parking",
+        "https://example.org/{id}",
+    ],
+)
+def test_an_address_that_is_not_an_rfc_3986_uri_is_refused(client, people, make_pilot, in_app, url):
+    """Regression (issue 11): only the scheme, the host and spaces were checked; such an address then broke the
+    API's ``format: uri`` and vanished from the catalogue."""
+    pilot_id = make_pilot()
+    signed_in(client, "leuven@example.org")
+    response = client.post(
+        f"/pilots/{pilot_id}/datasets/new", data={**DATASET_FORM, "city_id": str(people["leuven_city"]), "access_url": url}
+    )
+    assert response.status_code == 400
+    error = response.text.split('id="access_url-error"', 1)[1].split("</div>", 1)[0]
+    assert "percent-encoded" in error or "http://" in error
+    assert _count(in_app, PublishedDataset) == 0

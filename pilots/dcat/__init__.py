@@ -12,7 +12,7 @@ from pilots.dcat.build import agent_problems, build_graph, catalog_problems, dat
 from pilots.dcat.errors import CatalogError
 from pilots.dcat.formats import DEFAULT_FORMAT, FORMATS, Format, format_name, negotiate, serialize
 from pilots.dcat.model import Agent, CatalogInfo, DatasetInfo, DistributionInfo
-from pilots.dcat.uris import UriScheme
+from pilots.dcat.uris import UriScheme, is_web_uri
 from pilots.dcat.vocab import LOCAL_AUTHORITY, REGIONAL_AUTHORITY
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "catalog_problems",
     "dataset_problems",
     "format_name",
+    "is_web_uri",
     "negotiate",
     "serialize",
 ]

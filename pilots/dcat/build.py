@@ -12,7 +12,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
@@ -20,6 +19,7 @@ from rdflib.term import Node
 
 from pilots.dcat.errors import CatalogError
 from pilots.dcat.model import Agent, CatalogInfo, DatasetInfo, DistributionInfo, Texts, When
+from pilots.dcat.uris import is_web_uri
 from pilots.dcat.vocab import (
     AVAILABILITIES,
     DCATAP,
@@ -51,7 +51,6 @@ _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _EU_LANGUAGE = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_URI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
 
 #: Generated distribution descriptions, per language; ``{format}`` is the format's name.
 _DISTRIBUTION_DESCRIPTION = {
@@ -179,8 +178,7 @@ def _check_uri(problems: list[str], where: str, name: str, value: object, *, req
     if not isinstance(value, str):
         problems.append(f"{where}: {name} must be a URI string")
         return
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or _URI_FORBIDDEN.search(value):
+    if not is_web_uri(value):
         problems.append(f"{where}: {name} {value!r} is not an absolute http(s) URI")
 
 

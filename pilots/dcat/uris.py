@@ -5,7 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from rfc3986_validator import validate_rfc3986
+
 from pilots.dcat.errors import CatalogError
+
+
+def is_web_uri(value: object) -> bool:
+    """An absolute http(s) URI as RFC 3986 defines it (the ABNF, by a maintained validator), with a host and a
+    valid port: what a catalogue and the API's ``format: uri`` can carry. Spaces, quotes, ``<``, ``>``, braces
+    and non-ASCII characters must be percent-encoded."""
+    if not isinstance(value, str) or not validate_rfc3986(value, rule="URI"):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 @dataclass(frozen=True)

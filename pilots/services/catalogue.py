@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from pilots.models import City, PublishedDataset
 from pilots.services import workspaces
 from pilots.vocabularies import LICENCE_CC0_VLAANDEREN
 
+log = logging.getLogger(__name__)
+
 #: The statistical-sector municipality URIs of Flanders' base registry, by NIS code.
 MUNICIPALITY = "https://data.vlaanderen.be/id/gemeente/{nis}"
 
@@ -23,8 +26,24 @@ def _texts(nl: str, en: str) -> dict[str, str]:
     return {lang: text for lang, text in (("nl", nl), ("en", en)) if text}
 
 
-def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo]]:
-    """The catalogue and its datasets as the plain input of :mod:`pilots.dcat`; incomplete datasets are left out."""
+@dataclass(frozen=True)
+class LeftOut:
+    """A published dataset the catalogue cannot describe, and why (the builder's own words)."""
+
+    dataset_id: int
+    title: str
+    problems: tuple[str, ...]
+
+
+def left_out(base_url: str) -> list[LeftOut]:
+    """The published datasets that the catalogue leaves out, each with its problems."""
+    return build(base_url, report=True)[2]
+
+
+def build(base_url: str, report: bool = False):
+    """The catalogue and its datasets as the plain input of :mod:`pilots.dcat`. A dataset the catalogue cannot
+    describe is left out, never silently: each is logged with its problems, and with ``report=True`` a third
+    value lists them (:class:`LeftOut`)."""
     uris = dcat.UriScheme(base_url.rstrip("/"))
     organisation = dcat.Agent(
         uri=uris.organisation(),
@@ -47,6 +66,7 @@ def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo]]:
         licence_uri=LICENCE_CC0_VLAANDEREN,
     )
     datasets = []
+    skipped: list[LeftOut] = []
     for dataset in workspaces.published_datasets():
         city = dataset.city
         # One agent per city; each dataset's own contact point carries its email address.
@@ -72,8 +92,14 @@ def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo]]:
             landing_page=f"{base_url.rstrip('/')}/pilots/{dataset.pilot_id}",
             spatial_uris=(MUNICIPALITY.format(nis=city.nis_code),) if city.nis_code else (),
         )
-        if not dcat.dataset_problems(info):
+        problems = dcat.dataset_problems(info)
+        if problems:
+            log.warning("catalogue: dataset %s (%r) left out: %s", dataset.id, dataset.title_nl, "; ".join(problems))
+            skipped.append(LeftOut(dataset.id, dataset.title_nl, tuple(problems)))
+        else:
             datasets.append(info)
+    if report:
+        return catalog, datasets, skipped
     return catalog, datasets
 
 

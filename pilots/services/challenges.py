@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from pilots.dcat import is_web_uri
 from pilots.extensions import db
 from pilots.models import (
     AuditEvent,
@@ -355,9 +356,21 @@ class DatasetData:
     standard: str | None = None
 
 
-def is_web_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc) and " " not in url
+def url_problem(url: str) -> str | None:
+    """What is wrong with a web address a person typed, in words for next to the field (None: nothing)."""
+    if len(url) > 500:
+        return str(_l("Use at most %(n)d characters.", n=500))
+    if is_web_uri(url):  # an absolute http(s) URI by RFC 3986, what the catalogue and the API carry
+        return None
+    try:
+        has_host = bool(urlsplit(url).netloc)
+    except ValueError:
+        has_host = False
+    if not url.lower().startswith(("http://", "https://")) or not has_host:
+        return str(_l("Enter a web address starting with http:// or https://."))
+    return str(
+        _l("This web address contains characters that must be percent-encoded: spaces, quotes, < >, braces or accented letters.")
+    )
 
 
 def _clean_dataset(data: DatasetData) -> DatasetData:
@@ -374,8 +387,8 @@ def _clean_dataset(data: DatasetData) -> DatasetData:
     if data.holder_city_id and db.session.get(City, data.holder_city_id) is None:
         raise ServiceError(_l("Choose a city from the list."), "holder_city_id")
     url = (data.url or "").strip() or None
-    if url is not None and (len(url) > 500 or not is_web_url(url)):
-        raise ServiceError(_l("Enter a web address starting with http:// or https://."), "url")
+    if url is not None and (problem := url_problem(url)):
+        raise ServiceError(problem, "url")
     availability = Availability(data.availability)
     if availability is Availability.OPEN and url is None:
         raise ServiceError(_l("Open data has an address: enter the URL."), "url")

@@ -34,7 +34,7 @@ from pilots.models import (
     utcnow,
 )
 from pilots.services import audit
-from pilots.services.challenges import is_web_url
+from pilots.services.challenges import url_problem
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.transaction import check_version, unit_of_work
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, OPEN_LICENCES, THEMES
@@ -527,8 +527,8 @@ def _clean_dataset(data: DatasetData) -> DatasetData:
         value = (getattr(data, field) or "").strip()
         if field == "access_url" and not value:
             raise ServiceError(_l("Enter the web address where the data can be reached."), field)
-        if value and (len(value) > 500 or not is_web_url(value)):
-            raise ServiceError(_l("Enter a web address starting with http:// or https://."), field)
+        if value and (problem := url_problem(value)):
+            raise ServiceError(problem, field)
     email = data.contact_email.strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise ServiceError(_l("Enter a valid email address."), "contact_email")
