@@ -545,6 +545,7 @@ def test_paging_envelope(client, base_url, programme):
         ("/pilots?city=GENT", "city"),
         ("/datasets?pilot=abc", "pilot"),
         ("/datasets?pilot=0", "pilot"),
+        ("/datasets?pilot=34359738367", "pilot"),  # beyond the maximum the document states
     ],
 )
 def test_bad_filters_are_400_with_json(client, query, parameter):
@@ -566,6 +567,12 @@ def test_bad_filters_are_400_with_json(client, query, parameter):
         "/datasets/999999",
         "/nothing",
         "/",
+        # Regression (issue 11): ids of 2³¹ or more matched no route and answered the site's HTML 404.
+        "/challenges/2147483648",
+        "/rounds/99999999999",
+        "/rounds/99999999999/snapshot",
+        "/pilots/2147483648",
+        "/datasets/34359738367",
     ],
 )
 def test_unknown_is_404_with_json(client, path):
@@ -575,6 +582,13 @@ def test_unknown_is_404_with_json(client, path):
         "error": {"status": 404, "code": "not_found", "message": "No such public resource.", "parameter": None}
     }
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_document_states_the_id_ranges(contract):
+    """Every id the API takes, in a path or a filter, is declared with the range a route accepts."""
+    parameters = contract.document["components"]["parameters"]
+    for name in ("challenge_id", "round_id", "pilot_id", "dataset_id", "pilot"):
+        assert parameters[name]["schema"]["maximum"] == 2**31 - 1, name
 
 
 def test_the_api_is_read_only(client):

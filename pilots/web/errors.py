@@ -9,6 +9,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from pilots.extensions import db
 
+API_PREFIX = "/api/"
+
 PAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. If you sent a form, reload the page and try again.")),
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
@@ -42,6 +44,12 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if request.blueprint is None and request.path.startswith(API_PREFIX):
+            # An address under the API that no route matched (an id beyond any id, say): the API's JSON answer
+            # with its headers, not the site's HTML page.
+            from pilots.web.api.views import unrouted_error
+
+            return unrouted_error(error)
         response = render_error(error.code)
         if error.code == 405 and getattr(error, "valid_methods", None):
             body, code = response

@@ -22,6 +22,7 @@ from pilots.models import (
 )
 from pilots.models.challenge import PUBLIC_STATUSES
 from pilots.ranking import METHODS, NORMALIZATIONS
+from pilots.security.requests import MAX_ID
 from pilots.vocabularies import THEMES
 
 Schema = dict[str, Any]
@@ -492,12 +493,12 @@ PARAMETERS: dict[str, Schema] = {
     "city": _query("city", {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 64}, "A city's slug."),
     "challenge_status": _query("status", enum(PUBLIC_CHALLENGE_STATUSES), "Only challenges with this status."),
     "pilot_status": _query("status", enum([s.value for s in PilotStatus]), "Only pilots with this status."),
-    "pilot": _query("pilot", {"type": "integer", "minimum": 1}, "Only the datasets of this pilot (its id)."),
+    "pilot": _query("pilot", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Only the datasets of this pilot (its id)."),
     "slug": _path("slug", STRING, "The city's slug, e.g. `gent`."),
-    "challenge_id": _path("challenge_id", {"type": "integer", "minimum": 0}, "The challenge's id."),
-    "round_id": _path("round_id", {"type": "integer", "minimum": 0}, "The round's id."),
-    "pilot_id": _path("pilot_id", {"type": "integer", "minimum": 0}, "The pilot's id."),
-    "dataset_id": _path("dataset_id", {"type": "integer", "minimum": 0}, "The dataset's id."),
+    "challenge_id": _path("challenge_id", {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "The challenge's id."),
+    "round_id": _path("round_id", {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "The round's id."),
+    "pilot_id": _path("pilot_id", {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "The pilot's id."),
+    "dataset_id": _path("dataset_id", {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "The dataset's id."),
 }
 
 HEADERS: dict[str, Schema] = {

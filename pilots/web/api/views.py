@@ -20,6 +20,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, MethodNotA
 from pilots.extensions import csrf, db, limiter
 from pilots.models import PilotStatus
 from pilots.security.access import ANYONE, allow
+from pilots.security.requests import MAX_ID
 from pilots.services import voting
 from pilots.services.cities import SLUG_RE
 from pilots.vocabularies import THEMES
@@ -103,6 +104,11 @@ def http_error(error: HTTPException) -> Response:
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
+
+
+def unrouted_error(error: HTTPException) -> Response:
+    """The API's answer to an address under it that matched no route (the app's error handler calls it)."""
+    return principles(http_error(error))
 
 
 @bp.errorhandler(500)
@@ -302,7 +308,7 @@ def pilot(pilot_id: int):
 @bp.get("/datasets")
 @allow(ANYONE)
 def datasets():
-    filters = {"city": slug_param("city"), "pilot": int_param("pilot", 1, 2**31 - 1)}
+    filters = {"city": slug_param("city"), "pilot": int_param("pilot", 1, MAX_ID)}
     page, per_page = paging()
     result = queries.paginate(queries.datasets_query(filters["city"], filters["pilot"]), page, per_page)
     checks = queries.last_checks([dataset.id for dataset in result.items])
