@@ -12,8 +12,6 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import current_app, request, url_for
-
 from pilots.models import (
     CandidateDataset,
     Challenge,
@@ -30,6 +28,7 @@ from pilots.models import (
     Round,
 )
 from pilots.services import workspaces
+from pilots.web.urls import absolute_url
 
 JSON = dict[str, Any]
 
@@ -49,13 +48,8 @@ def day(value: date | None) -> str | None:
 
 
 def api_url(endpoint: str, **values: Any) -> str:
-    """The absolute address of an API resource. The base is BASE_URL, never the request's Host header: the
-    responses are cacheable by shared caches, which must not keep an address someone else's request made up."""
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    """The absolute address of an API resource, under BASE_URL (responses are cacheable by shared caches)."""
+    return absolute_url(endpoint, **values)
 
 
 def texts(nl: str, en: str | None) -> JSON:

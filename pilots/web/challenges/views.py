@@ -39,6 +39,7 @@ from pilots.web.support import (
     paginate_rows,
     submit_form,
 )
+from pilots.web.urls import absolute_url
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 
@@ -141,7 +142,7 @@ def export_csv():
                     cosponsor_count,
                     "; ".join(names[challenge.id]),
                     challenge.submitted_at.date().isoformat() if challenge.submitted_at else "",
-                    url_for("challenges.detail", challenge_id=challenge.id, _external=True),
+                    absolute_url("challenges.detail", challenge_id=challenge.id),
                 )
             ]
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal, get_locale
@@ -26,6 +26,7 @@ from pilots.services.errors import NotFound, ServiceError
 from pilots.services.workspaces import today
 from pilots.vocabularies import FILE_TYPES, ROUND_PHASE_LABELS
 from pilots.web.cities.forms import CHARTER_LEVEL_LABELS, DOMAIN_LABELS, PRINCIPLE_LABELS
+from pilots.web.urls import absolute
 from pilots.web.workspaces.forms import ROLE_LABELS, STAGE_LABELS
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -386,7 +387,7 @@ def md_text(text: str) -> str:
 
 def _md_cell(cell: Cell) -> str:
     if cell.href:
-        address = urljoin(request.host_url, cell.href)  # the file leaves the site: full addresses
+        address = absolute(cell.href) if cell.href.startswith("/") else cell.href  # the file leaves the site
         return f"[{md_text(cell.text)}]({quote(address, safe=':/?&=#%@+,;~')})"
     return md_text(cell.text)
 

@@ -20,6 +20,7 @@ from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
 from pilots.web.admin.forms import parse_version
 from pilots.web.forms import choices
 from pilots.web.support import button_action, flash_service_error, form_status, page_argument, page_size, submit_form, translated
+from pilots.web.urls import absolute_url, base_host
 from pilots.web.workspaces.forms import (
     MILESTONE_LABELS,
     PILOT_STATUS_LABELS,
@@ -210,7 +211,7 @@ def calendar(pilot_id: int):
     feed.add("prodid", "-//Datapilots//Smart Flanders//NL")
     feed.add("version", "2.0")
     feed.add("x-wr-calname", pilot.title)
-    host = request.host.split(":")[0]
+    host = base_host()
     for milestone in pilot.milestones:
         event = Event()
         event.add("uid", f"milestone-{milestone.id}@{host}")
@@ -219,7 +220,7 @@ def calendar(pilot_id: int):
         event.add("dtend", milestone.due_date + timedelta(days=1))
         event.add("dtstamp", pilot.updated_at)
         event.add("description", milestone.description or "")
-        event.add("url", url_for("workspaces.detail", pilot_id=pilot.id, _external=True))
+        event.add("url", absolute_url("workspaces.detail", pilot_id=pilot.id))
         event.add("status", "CONFIRMED")
         feed.add_component(event)
     response = Response(feed.to_ical(), mimetype="text/calendar")
