@@ -149,9 +149,9 @@ def export_dcat(format_: str, output) -> None:
     """Write the DCAT-AP catalogue of the published datasets (the same as GET /catalog)."""
     from pilots.services import catalogue
 
-    body, _media_type = catalogue.render(current_app.config["BASE_URL"], format_)
+    body, _media_type, skipped = catalogue.render_reporting(current_app.config["BASE_URL"], format_)
     output.write(body)
-    for item in catalogue.left_out(current_app.config["BASE_URL"]):
+    for item in skipped:
         click.echo(f"Left out dataset {item.dataset_id} ({item.title}): {'; '.join(item.problems)}", err=True)
 
 

@@ -35,15 +35,9 @@ class LeftOut:
     problems: tuple[str, ...]
 
 
-def left_out(base_url: str) -> list[LeftOut]:
-    """The published datasets that the catalogue leaves out, each with its problems."""
-    return build(base_url, report=True)[2]
-
-
-def build(base_url: str, report: bool = False):
+def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo], list[LeftOut]]:
     """The catalogue and its datasets as the plain input of :mod:`pilots.dcat`. A dataset the catalogue cannot
-    describe is left out, never silently: each is logged with its problems, and with ``report=True`` a third
-    value lists them (:class:`LeftOut`)."""
+    describe is left out, never silently: each is logged with its problems and returned as a :class:`LeftOut`."""
     uris = dcat.UriScheme(base_url.rstrip("/"))
     organisation = dcat.Agent(
         uri=uris.organisation(),
@@ -98,14 +92,19 @@ def build(base_url: str, report: bool = False):
             skipped.append(LeftOut(dataset.id, dataset.title_nl, tuple(problems)))
         else:
             datasets.append(info)
-    if report:
-        return catalog, datasets, skipped
-    return catalog, datasets
+    return catalog, datasets, skipped
+
+
+def render_reporting(base_url: str, format: str) -> tuple[bytes, str, list[LeftOut]]:
+    """The serialised catalogue, its media type, and the datasets it left out (one build for all three)."""
+    catalog, datasets, skipped = build(base_url)
+    body, media_type = dcat.serialize(dcat.build_graph(catalog, datasets), format)
+    return body, media_type, skipped
 
 
 def render(base_url: str, format: str) -> tuple[bytes, str]:
-    catalog, datasets = build(base_url)
-    return dcat.serialize(dcat.build_graph(catalog, datasets), format)
+    body, media_type, _skipped = render_reporting(base_url, format)
+    return body, media_type
 
 
 def fingerprint() -> str:
