@@ -45,10 +45,11 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from pilots.security.proxies import TrustedProxyFix
 
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["TRUSTED_PROXIES"], app.config["TRUSTED_PROXY_ADDRESSES"]
+        )
 
     from pilots.security.requests import BoundedIntConverter
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -66,6 +67,8 @@ class Config:
     HSTS = False
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     TRUSTED_PROXIES = 0
+    # The addresses (CIDR) the nearest proxy connects from; forwarded headers from anywhere else are ignored.
+    TRUSTED_PROXY_ADDRESSES: list = ["127.0.0.1/32", "::1/128"]
 
 
 class DevelopmentConfig(Config):
@@ -104,6 +107,7 @@ ENVIRONMENT_SETTINGS = {
     "LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
     "SESSION_HOURS": "PERMANENT_SESSION_LIFETIME",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "TRUSTED_PROXY_ADDRESSES": "TRUSTED_PROXY_ADDRESSES",
     "BASE_URL": "BASE_URL",
     "CONFORMANCE_ALLOW": "CONFORMANCE_ALLOW",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
@@ -136,7 +140,7 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict:
             value = timedelta(hours=int(value))
         elif setting == "TRUSTED_PROXIES":
             value = int(value)
-        elif setting == "CONFORMANCE_ALLOW":
+        elif setting in ("CONFORMANCE_ALLOW", "TRUSTED_PROXY_ADDRESSES"):
             value = [item.strip() for item in value.split(",") if item.strip()]
         overrides[setting] = value
     return overrides
@@ -149,3 +153,10 @@ def check_config(config: dict) -> None:
             "SECRET_KEY is not set: production refuses to start with the default key. "
             "Set SECRET_KEY to a long random value (or PILOTS_ENV=development on a laptop)."
         )
+    for address in config.get("TRUSTED_PROXY_ADDRESSES") or ():
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                f"TRUSTED_PROXY_ADDRESSES: {address!r} is not an IP address or network (for example 10.0.0.0/8)"
+            ) from None

@@ -166,6 +166,50 @@ class TestThrottling:
         make_user("other@example.org")
         assert client.login("other@example.org").status_code == 302
 
+    def test_a_guesser_cannot_lock_the_owner_out_of_a_browser_they_used_before(self, app, client, make_user):
+        """Issue 11, finding 9: the account's limit blocks unknown browsers, not the owner's own browser."""
+        make_user("colleague@example.org")
+        assert client.login("colleague@example.org").status_code == 302  # the owner's browser, known from now on
+        client.logout()
+        guesser = app.test_client()  # the same address: a colleague on the same city-hall network
+        limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+        for _ in range(limit):
+            guesser.post("/login", data={"email": "colleague@example.org", "password": "guess"})
+        refused = guesser.post("/login", data={"email": "colleague@example.org", "password": PASSWORD})
+        assert refused.status_code == 429
+        assert "een browser die u eerder gebruikte" in refused.text
+        response = client.login("colleague@example.org")
+        assert response.status_code == 302
+        assert client.get("/account").status_code == 200
+
+    def test_a_known_browser_has_a_limit_of_its_own(self, app, client, make_user):
+        make_user("owner@example.org")
+        client.login("owner@example.org")
+        client.logout()
+        limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+        for _ in range(limit):
+            assert client.post("/login", data={"email": "owner@example.org", "password": "guess"}).status_code == 400
+        response = client.post("/login", data={"email": "owner@example.org", "password": PASSWORD})
+        assert response.status_code == 429
+        assert "eerder gebruikte" not in response.text  # this browser is the one refused: no false hope
+        # Unknown browsers were not charged for this browser's mistakes.
+        assert app.test_client().login("owner@example.org").status_code == 302
+
+    def test_a_device_cookie_is_only_good_for_its_own_account(self, app, client, make_user):
+        make_user("mine@example.org")
+        make_user("theirs@example.org")
+        client.login("mine@example.org")
+        cookie = client.get_cookie("dp_device").value
+        assert "mine" not in cookie and "example.org" not in cookie  # a shared computer shows nobody's address
+        limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+        for _ in range(limit):
+            app.test_client().post("/login", data={"email": "theirs@example.org", "password": "guess"})
+        client.logout()
+        assert client.login("theirs@example.org").status_code == 429
+        forged = app.test_client()
+        forged.set_cookie("dp_device", cookie[:-3] + "xyz")
+        assert forged.login("mine@example.org").status_code == 302  # a bad signature is just an unknown browser
+
     def test_per_address(self, app, client):
         limit = int(app.config["LOGIN_LIMIT_PER_IP"].split()[0])
         for attempt in range(limit):

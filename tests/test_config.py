@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 
 from pilots import create_app
-from pilots.config import DEFAULT_SECRET_KEY, ConfigurationError, environment_overrides, normalise_database_url
+from pilots.config import (
+    DEFAULT_SECRET_KEY,
+    ConfigurationError,
+    check_config,
+    environment_overrides,
+    normalise_database_url,
+)
 
 
 def test_production_refuses_the_default_secret_key(monkeypatch):
@@ -80,3 +86,50 @@ def test_proxy_headers_are_trusted_only_when_configured(tmp_path):
 
         access.declare(app, "ip", access.ANYONE)
         assert app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7"}).text == expected
+
+
+def _ip_app(tmp_path, **settings):
+    from flask import request
+
+    from pilots.security import access
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'x.sqlite'}", **settings)
+
+    @app.get("/ip")
+    def ip():
+        return f"{request.remote_addr} {request.scheme}"
+
+    access.declare(app, "ip", access.ANYONE)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "expected"),
+    [
+        # nginx on this machine appended the client's address to what the client sent: the last one counts.
+        ("127.0.0.1", "198.51.100.9, 203.0.113.7", "203.0.113.7 https"),
+        # Someone reaching gunicorn directly cannot pretend to be anyone: their headers are ignored.
+        ("192.0.2.50", "203.0.113.7", "192.0.2.50 http"),
+    ],
+)
+def test_forwarded_headers_are_believed_only_from_the_trusted_proxy(tmp_path, peer, forwarded_for, expected):
+    app = _ip_app(tmp_path, TRUSTED_PROXIES=1)
+    client = app.test_client()
+    headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    response = client.get("/ip", headers=headers, environ_base={"REMOTE_ADDR": peer})
+    assert response.text == expected
+
+
+def test_a_proxy_on_another_machine_is_trusted_when_listed(tmp_path):
+    app = _ip_app(tmp_path, TRUSTED_PROXIES=1, TRUSTED_PROXY_ADDRESSES=["10.0.0.0/8"])
+    client = app.test_client()
+    response = client.get("/ip", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert response.text == "203.0.113.7 http"
+    response = client.get("/ip", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.text == "127.0.0.1 http"
+
+
+def test_trusted_proxy_addresses_must_be_addresses():
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_ADDRESSES"):
+        check_config({"TRUSTED_PROXY_ADDRESSES": ["nginx.internal"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from pilots.security import throttle
@@ -19,6 +20,11 @@ from pilots.web.urls import safe_next_path
 
 bp = Blueprint("auth", __name__)
 
+UNKNOWN_BROWSER_LOCKED = _l(
+    "There were too many wrong attempts to sign in to this account from browsers that have not signed in to it "
+    "before. Wait a few minutes, or sign in from a computer or browser you used before: it is not blocked."
+)
+
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANYONE)
@@ -30,22 +36,33 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         account = accounts.normalise_email(form.email.data)
-        wait = throttle.register_attempt(account, request.remote_addr or "unknown")
-        if wait is not None:
-            response = render_error(429)
-            return response[0], 429, {"Retry-After": str(wait)}
+        device = throttle.known_device(account, request.cookies.get(throttle.DEVICE_COOKIE))
+        refusal = throttle.register_attempt(account, request.remote_addr or "unknown", device)
+        if refusal is not None:
+            message = UNKNOWN_BROWSER_LOCKED if refusal.unknown_browser else None
+            body, code = render_error(429, message)
+            return body, code, {"Retry-After": str(refusal.seconds)}
         user = accounts.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
         if user is None:
             form.password.errors.append(_("The email address or password is not correct."))
         else:
-            throttle.clear_account(account)
+            throttle.clear_account(account, device)
             locale = session.get(SESSION_KEY)
             session.clear()  # a fresh session on sign-in: no fixation
             if locale:
                 session[SESSION_KEY] = locale
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next_path(form.next.data) or url_for("main.index"))
+            response = redirect(safe_next_path(form.next.data) or url_for("main.index"))
+            response.set_cookie(
+                throttle.DEVICE_COOKIE,
+                throttle.new_device_cookie(account, request.cookies.get(throttle.DEVICE_COOKIE)),
+                max_age=throttle.DEVICE_DAYS * 24 * 3600,
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
     status = 200 if request.method == "GET" or not form.errors else 400
     return render_template("auth/login.html", form=form), status
 
