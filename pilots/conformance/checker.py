@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,8 +80,12 @@ def rdf_checks(fetched: Fetched, fetcher: Fetcher, realtime: bool) -> list[Check
     return [parses, negotiation, check_licence(graph, fetched.chain), generated, check_history_links(graph)]
 
 
-def evaluate(fetched: Fetched, fetcher: Fetcher, realtime: bool) -> list[Check]:
-    """The whole checklist for what ``fetcher`` got (it may fetch again: content negotiation, contexts)."""
+Progress = Callable[[tuple[Check, ...], str | None], None]
+
+
+def evaluate(fetched: Fetched, fetcher: Fetcher, realtime: bool, progress: Progress | None = None) -> list[Check]:
+    """The whole checklist for what ``fetcher`` got (it may fetch again: content negotiation, contexts).
+    ``progress`` hears the checks of the answer itself before the RDF is parsed."""
     checks = [
         check_reachable(fetched),
         check_https(fetched),
@@ -88,10 +93,12 @@ def evaluate(fetched: Fetched, fetcher: Fetcher, realtime: bool) -> list[Check]:
         check_caching(fetched),
         check_media_type(fetched),
     ]
+    if progress is not None:
+        progress(tuple(checks), fetched.final_url if fetched.chain else None)
     return checks + rdf_checks(fetched, fetcher, realtime)
 
 
-def check_url(url: str, *, realtime: bool = False, policy: FetchPolicy) -> CheckReport:
+def check_url(url: str, *, realtime: bool = False, policy: FetchPolicy, progress: Progress | None = None) -> CheckReport:
     """Check the dataset published at ``url`` against the programme's technical principles.
 
     Never raises for anything about the URL or the server: a refused URL, a timeout, a huge or broken
@@ -115,7 +122,9 @@ def check_url(url: str, *, realtime: bool = False, policy: FetchPolicy) -> Check
         with Fetcher(policy) as fetcher:
             fetched = fetcher.get(text, ACCEPT)
             final_url = fetched.final_url if fetched.chain else None
-            checks = evaluate(fetched, fetcher, realtime)
+            checks = evaluate(fetched, fetcher, realtime, progress)
+    except MemoryError:
+        raise  # the caller's limit (pilots.conformance.isolated): the verdict is "too large to check"
     except Exception as error:  # a bug must not break the caller: report it as a failed check
         detail = f"the check itself failed ({type(error).__name__}: {error})"
         checks = [Check("reachable", FAIL, detail), *uniform(CHECK_IDS[1:], FAIL, "not checked", realtime)]

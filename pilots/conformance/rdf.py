@@ -40,6 +40,9 @@ FORMAT_NAMES = {
 QUAD_FORMATS = frozenset({"trig", "nquads"})
 #: How many remote JSON-LD contexts one document may pull in (each within the size cap).
 MAX_REMOTE_CONTEXTS = 8
+#: How many term definitions the remote contexts may bring in, all their uses together: a document whose
+#: 2,000 nodes each name a context of 10,000 terms would otherwise keep the JSON-LD processor busy for minutes.
+MAX_CONTEXT_TERMS = 100_000
 MAX_MESSAGE = 300
 
 ContextLoader = Callable[[str], Any]
@@ -64,6 +67,7 @@ class ContextInliner:
     def __init__(self, load: ContextLoader | None) -> None:
         self.load = load
         self.cache: dict[str, Any] = {}
+        self.terms = 0  # term definitions inlined so far, every use of a remote context counted
 
     def document(self, node: Any, base: str) -> Any:
         if isinstance(node, list):
@@ -91,6 +95,12 @@ class ContextInliner:
         value = self.context(self.cache[url], url, (*seen, url))
         if isinstance(value, dict):
             value = {key: item for key, item in value.items() if key != "@base"}  # ignored in remote contexts
+        self.terms += len(value) if isinstance(value, dict | list) else 1
+        if self.terms > MAX_CONTEXT_TERMS:
+            raise RDFError(
+                f"the document's remote @context documents add up to more than {MAX_CONTEXT_TERMS} term definitions "
+                f"(the last was {url}): too large to check"
+            )
         return value
 
     def context(self, value: Any, base: str, seen: tuple[str, ...]) -> Any:
@@ -195,7 +205,7 @@ def parse(body: bytes, media_type: str, base: str, *, load_context: ContextLoade
         graph = rdflib.Graph()
         graph.parse(data=body, format=fmt, publicID=base)
         return graph
-    except RDFError:
-        raise
+    except (RDFError, MemoryError):
+        raise  # a MemoryError is the caller's limit (pilots.conformance.isolated), not a syntax error
     except Exception as error:  # rdflib raises many kinds (BadSyntax, SAXParseException, UnicodeDecodeError …)
         raise RDFError(f"{FORMAT_NAMES[fmt]} does not parse: {short(error)}") from None

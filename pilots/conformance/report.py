@@ -48,10 +48,12 @@ class Check:
 class CheckReport:
     """The checklist for one URL.
 
-    ``final_url``: where the redirects ended (the URL itself when there were none; None when nothing was
-    fetched). ``checked_at``: when the check started (timezone-aware UTC). ``refused``: why the URL itself
-    was refused before any request (bad scheme, a private address …), else None. ``passed``: no check
-    failed (``"n/a"`` counts as passing).
+        ``final_url``: where the redirects ended (the URL itself when there were none; None when nothing was
+        fetched). ``checked_at``: when the check started (timezone-aware UTC). ``refused``: why the URL itself
+        was refused before any request (bad scheme, a private address …), else None. ``limit``: ``"time"`` or
+    ``"memory"`` when the check was stopped at that limit (the dataset is too slow or too large to check), with
+    the checks not reached failed and saying so; else None. ``passed``: no check
+        failed (``"n/a"`` counts as passing).
     """
 
     url: str
@@ -59,6 +61,7 @@ class CheckReport:
     checked_at: datetime
     checks: tuple[Check, ...]
     refused: str | None = None
+    limit: str | None = None
     passed: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,4 +92,5 @@ class CheckReport:
             "checked_at": self.checked_at.isoformat().replace("+00:00", "Z"),
             "passed": self.passed,
             "refused": self.refused,
+            "limit": self.limit,
         }

@@ -71,6 +71,22 @@ def good_jsonld(context: object) -> dict:
 OPEN = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=30"}
 
 
+def billion_laughs(levels: int) -> str:
+    """RDF/XML whose one literal is an entity expanding to 3 x 10^(levels-1) characters."""
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels)]
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [ {" ".join(entities)} ]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">\n'
+        f'<rdf:Description rdf:about="http://example.org/x"><dct:title>&lol{levels - 1};</dct:title></rdf:Description>\n'
+        "</rdf:RDF>\n"
+    )
+
+
+def many_triples(count: int) -> str:
+    lines = (f'ex:s{i} ex:p{i % 50} "v{i}" .\n' for i in range(count))
+    return "@prefix ex: <http://example.org/> .\n" + "".join(lines)
+
+
 def accepts(accept: str) -> dict[str, float]:
     """Media type -> q from an Accept header (enough for these tests)."""
     result = {}
@@ -204,6 +220,16 @@ def make_handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 self.send(200, "name,free\nP1,123\n", {"Content-Type": "text/csv; charset=utf-8", **OPEN})
             elif path == "/html":
                 self.send(200, "<!doctype html><title>Parking</title>", {"Content-Type": "text/html", **OPEN})
+            elif path == "/laughs.rdf":  # 746 bytes that keep rdflib's RDF/XML parser busy for minutes
+                self.send(200, billion_laughs(7), {"Content-Type": "application/rdf+xml", **OPEN})
+            elif path == "/many-contexts.jsonld":  # 2,000 nodes, each naming a remote context of 10,000 terms
+                nodes = [{"@context": f"{base}/big-context.jsonld", "@id": f"_:n{i}", "t1": "x"} for i in range(2000)]
+                self.send(200, json.dumps(nodes), {"Content-Type": "application/ld+json", **OPEN})
+            elif path == "/big-context.jsonld":
+                terms = {f"t{i}": f"http://example.org/terms#t{i}" for i in range(10_000)}
+                self.send(200, json.dumps({"@context": terms}), {"Content-Type": "application/ld+json"})
+            elif path == "/many-triples":  # 3.3 MB of Turtle: about 225 MB of rdflib graph
+                self.turtle(many_triples(120_000))
             elif path == "/redirect-good":
                 self.redirect("/good", 301)
             elif path == "/redirect-private":
