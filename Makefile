@@ -11,7 +11,7 @@ export PILOTS_ENV ?= development
 .PHONY: run test lint format bench translations migrate db-check proof clean help
 
 help:
-	@echo "make run          set up and serve the app with demo data on http://$(HOST):$(PORT)"
+	@echo "make run          set up and serve the app with demo data on http://$(HOST):$(PORT), with its worker"
 	@echo "make test         set up and run the whole test suite (TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make lint         ruff"
 	@echo "make bench        run the benchmarks in bench/"
@@ -33,6 +33,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --first-run
+	@# The background worker (conformance checks …) runs beside the web server and stops with it.
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # axe-core for the accessibility tests comes from the npm registry (package.json pins it). Without npm the

@@ -64,7 +64,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
 
 def _init_extensions(app: Flask) -> None:
-    from pilots import models  # noqa: F401  (registers the models with the metadata)
+    from pilots import jobs, models  # noqa: F401  (models: registers the models with the metadata)
     from pilots.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from pilots.web.i18n import select_locale, select_timezone
 
@@ -74,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     bootstrap.init_app(app)
     limiter.init_app(app)
+    jobs.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -25,6 +25,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(export_dcat)
     app.cli.add_command(export_data)
     app.cli.add_command(import_data)
+    from pilots.jobs.worker import worker
+
+    app.cli.add_command(worker)
 
 
 @click.command("seed-demo")
@@ -128,8 +131,8 @@ def check_url(url: str, realtime: bool) -> None:
 @with_appcontext
 def check_datasets() -> None:
     """Check every published dataset and keep the results (for a scheduler, e.g. cron every night)."""
+    from pilots.jobs.tasks import run_checker
     from pilots.services import workspaces
-    from pilots.web.workspaces.views import run_checker
 
     passed = failed = 0
     for pilot_id, dataset_id in workspaces.all_dataset_ids():

@@ -62,6 +62,10 @@ class Config:
     CONFORMANCE_ALLOW: list = []
     CONFORMANCE_TIMEOUT = 5.0
     CONFORMANCE_MAX_BYTES = 5_000_000
+    CONFORMANCE_TOTAL_TIMEOUT = 30.0  # seconds for a whole check: every request, and parsing what came back
+    CONFORMANCE_MAX_MEMORY_MB = 1024  # the checking process is stopped beyond this ("too large to check")
+    # Background jobs (pilots.jobs): sqlite:///… (empty: instance/tasks.sqlite), redis://…, or memory:// (immediate).
+    TASK_QUEUE_URL = ""
     API_RATE_LIMIT = "120 per minute"  # per client address, for the public JSON API
     COMMENT_EDIT_MINUTES = 30  # authors may edit their comment this long after posting
     HSTS = False
@@ -80,6 +84,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
+    TASK_QUEUE_URL = "memory://"  # jobs run when enqueued; tests of the worker itself use a real queue
 
 
 class ProductionConfig(Config):
@@ -111,6 +116,9 @@ ENVIRONMENT_SETTINGS = {
     "BASE_URL": "BASE_URL",
     "CONFORMANCE_ALLOW": "CONFORMANCE_ALLOW",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
+    "TASK_QUEUE_URL": "TASK_QUEUE_URL",
+    "CONFORMANCE_TOTAL_TIMEOUT": "CONFORMANCE_TOTAL_TIMEOUT",
+    "CONFORMANCE_MAX_MEMORY_MB": "CONFORMANCE_MAX_MEMORY_MB",
 }
 
 
@@ -138,8 +146,10 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict:
             value = normalise_database_url(value)
         elif setting == "PERMANENT_SESSION_LIFETIME":
             value = timedelta(hours=int(value))
-        elif setting == "TRUSTED_PROXIES":
+        elif setting in ("TRUSTED_PROXIES", "CONFORMANCE_MAX_MEMORY_MB"):
             value = int(value)
+        elif setting == "CONFORMANCE_TOTAL_TIMEOUT":
+            value = float(value)
         elif setting in ("CONFORMANCE_ALLOW", "TRUSTED_PROXY_ADDRESSES"):
             value = [item.strip() for item in value.split(",") if item.strip()]
         overrides[setting] = value
@@ -160,3 +170,6 @@ def check_config(config: dict) -> None:
             raise ConfigurationError(
                 f"TRUSTED_PROXY_ADDRESSES: {address!r} is not an IP address or network (for example 10.0.0.0/8)"
             ) from None
+    queue = config.get("TASK_QUEUE_URL") or ""
+    if queue and queue.split("://", 1)[0] not in ("sqlite", "redis", "rediss", "unix", "memory"):
+        raise ConfigurationError(f"TASK_QUEUE_URL: {queue!r} is not sqlite:///…, redis://… or memory://")

@@ -41,6 +41,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from pilots.extensions import csrf, db, limiter, login_manager
+from pilots.jobs import tasks as pilot_views
 from pilots.models import AuditEvent, DatasetCheck, PublishedDataset, User
 from pilots.security.access import policy_for
 from pilots.web.admin.forms import CityForm, MembershipForm, NewUserForm, PasswordResetForm, UserForm
@@ -59,7 +60,6 @@ from pilots.web.forms import ConfirmForm, LanguageForm
 from pilots.web.results.forms import ConfirmSelectionForm
 from pilots.web.rounds.forms import AdvanceForm, CriterionForm, RoundForm
 from pilots.web.workspaces import forms as pilot_forms
-from pilots.web.workspaces import views as pilot_views
 from tests import attack_support
 from tests.attack_support import PASSWORD, ROLES, World, database_rows
 

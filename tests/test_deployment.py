@@ -33,7 +33,11 @@ class Browserless:
     """A tiny HTTP client that keeps the session cookie (also the Secure one, over plain loopback HTTP)."""
 
     def __init__(self, base: str) -> None:
-        self.base, self.cookie = base, ""
+        self.base, self.cookies = base, {}
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
     def request(self, path: str, data: dict | None = None):
         body = urllib.parse.urlencode(data).encode() if data is not None else None
@@ -43,9 +47,9 @@ class Browserless:
             response = opener.open(req, timeout=10)
         except urllib.error.HTTPError as error:
             response = error
-        cookie = response.headers.get("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.headers.get_all("Set-Cookie") or ():
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name] = value
         return response.status, response.headers, response.read().decode()
 
 
@@ -55,7 +59,29 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory):
+def endpoints():
+    """Dataset endpoints on 127.0.0.1, hostile ones included (tests/conformance/server.py)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.conformance.server import Server, make_handler
+
+    state = Server(port=0)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+CHECK_BUDGET = 3
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, endpoints):
+    """gunicorn (2 workers) and ``flask worker``, sharing Redis for the rate limits and the task queue."""
     if not REDIS_URL:
         pytest.skip("set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to test gunicorn with Redis rate limits")
     import redis
@@ -68,9 +94,13 @@ def gunicorn(tmp_path_factory):
         "SECRET_KEY": "a-long-random-secret-for-this-test-only",
         "DATABASE_URL": f"sqlite:///{folder / 'prod.sqlite'}",
         "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "TASK_QUEUE_URL": REDIS_URL,
+        "CONFORMANCE_ALLOW": f"127.0.0.1:{endpoints.port}",
+        "CONFORMANCE_TOTAL_TIMEOUT": str(CHECK_BUDGET),
     }
     flask = [str(BIN / "flask"), "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
         [*flask, "create-user", "--email", "staff@example.org", "--name", "Staff", "--password", "a-long-password"],
         cwd=ROOT,
@@ -87,6 +117,8 @@ def gunicorn(tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    worker_log = (folder / "worker.log").open("w")
+    worker = subprocess.Popen([*flask, "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:  # wait until the server answers (bounded)
@@ -98,10 +130,18 @@ def gunicorn(tmp_path_factory):
                 server.kill()
                 pytest.fail("gunicorn did not start: " + (folder / "gunicorn.log").read_text())
             time.sleep(0.1)
-    yield base
+    yield {"base": base, "database": env["DATABASE_URL"]}
     server.terminate()
+    worker.terminate()
     server.wait(timeout=10)
+    worker.wait(timeout=30)
     log.close()
+    worker_log.close()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(deployment) -> str:
+    return deployment["base"]
 
 
 def _login(client: Browserless, email: str, password: str):
@@ -146,3 +186,46 @@ def test_workers_tune_the_garbage_collector():
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "True", "30"]
+
+
+def test_a_hostile_dataset_holds_no_gunicorn_worker(deployment, endpoints):
+    """Issue 11, finding 3, in production shape: the check button answers at once, the site stays responsive
+    while a worker process parses a billion laughs, and the "too slow to check" verdict is stored."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(deployment["database"])
+    with engine.begin() as connection:
+        pilot_id, dataset_id = connection.execute(sa.text("SELECT pilot_id, id FROM published_datasets ORDER BY id")).first()
+        connection.execute(
+            sa.text("UPDATE published_datasets SET access_url = :url WHERE id = :id"),
+            {"url": endpoints.url("/laughs.rdf"), "id": dataset_id},
+        )
+        last_check = connection.execute(sa.text("SELECT coalesce(max(id), 0) FROM dataset_checks")).scalar()
+    client = Browserless(deployment["base"])
+    assert _login(client, "steering@demo.local", "pilot-demo")[0] == 302
+    _, _, page = client.request(f"/pilots/{pilot_id}")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    started = time.monotonic()
+    status, _, _ = client.request(f"/pilots/{pilot_id}/datasets/{dataset_id}/check", {"csrf_token": token})
+    answered = time.monotonic() - started
+    assert status == 302
+    assert answered < CHECK_BUDGET  # queued, not run: gunicorn's 30 s timeout is never in reach
+    health = []
+    deadline = time.monotonic() + 60
+    while True:
+        with engine.connect() as connection:
+            report = connection.execute(
+                sa.text("SELECT report FROM dataset_checks WHERE dataset_id = :id AND id > :last"),
+                {"id": dataset_id, "last": last_check},
+            ).scalar()
+        if report is not None:
+            break
+        assert time.monotonic() < deadline, "the worker stored no verdict"
+        started = time.monotonic()
+        status, _, _ = Browserless(deployment["base"]).request("/healthz")
+        health.append(time.monotonic() - started)
+        assert status == 200
+    engine.dispose()
+    assert '"limit": "time"' in report and "too slow to check" in report
+    assert health, "the check finished before the site could be asked anything"
+    assert max(health) < 2.0, f"/healthz slowed down to {max(health):.2f} s while a check ran"

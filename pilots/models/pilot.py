@@ -188,6 +188,9 @@ class PublishedDataset(Base):
     language: Mapped[str] = mapped_column(sa.String(5), default="nl")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    #: When someone asked for a check that a worker has not finished yet (None: no check waiting). Written with
+    #: plain UPDATEs that leave ``version`` alone: a check in the background is no edit of the dataset.
+    check_requested_at: Mapped[datetime | None]
 
     pilot: Mapped[Pilot] = relationship(back_populates="datasets")
     city: Mapped[City] = relationship(lazy="joined", innerjoin=True)

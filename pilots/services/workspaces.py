@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
 from pilots.extensions import db
@@ -609,19 +609,81 @@ def update_dataset(
 
 Checker = Callable[[str, bool], dict[str, Any]]
 
+#: How long a requested check counts as under way; after that (a worker that died, say) it may be asked again.
+CHECK_PENDING_FOR = timedelta(minutes=5)
+QUEUE_DOWN = _l("The check could not be started: the background queue does not answer. Try again in a few minutes.")
+
+
+def can_check_dataset(user: User | None, pilot: Pilot, dataset: PublishedDataset) -> bool:
+    """The publishing city's staff, the pilot's leads and the steering committee run its checks."""
+    return bool(user and user.is_authenticated and (user.is_staff_of(dataset.city_id) or can_manage(user, pilot)))
+
+
+def check_pending(dataset: PublishedDataset) -> bool:
+    """A check was asked for and no worker has finished it yet."""
+    requested = dataset.check_requested_at
+    return requested is not None and requested > utcnow() - CHECK_PENDING_FOR
+
+
+def _mark_requested(dataset_id: int, when: datetime | None) -> None:
+    db.session.execute(
+        update(PublishedDataset.__table__).where(PublishedDataset.__table__.c.id == dataset_id).values(check_requested_at=when)
+    )
+
+
+def request_check(actor: User, pilot_id: int, dataset_id: int) -> bool:
+    """Ask a worker to check the dataset; False when a check is already under way. The request never waits on
+    the remote server: the fetch and the parsing happen in the background (``pilots.jobs.tasks.check_dataset``)."""
+    from pilots.jobs import QueueUnavailable, enqueue
+
+    pilot = get_pilot(pilot_id)
+    dataset = _dataset(pilot, dataset_id)
+    if not can_check_dataset(actor, pilot, dataset):
+        raise Forbidden(_l("Only the publishing city, the pilot's leads and the steering committee check datasets."))
+    if check_pending(dataset):
+        return False
+    with unit_of_work():
+        _mark_requested(dataset.id, utcnow())
+        audit.record(actor, "pilot.dataset_check_requested", "pilot", pilot.id, dataset_id=dataset.id)
+    try:
+        enqueue("check_dataset", dataset.id, actor.id)
+    except QueueUnavailable:
+        with unit_of_work():
+            _mark_requested(dataset.id, None)
+        raise ServiceError(QUEUE_DOWN) from None
+    return True
+
+
+def run_requested_check(dataset_id: int, actor_id: int | None, checker: Checker) -> bool | None:
+    """A worker's half of :func:`request_check`: the check, stored. None when the dataset is gone meanwhile."""
+    dataset = db.session.get(PublishedDataset, dataset_id)
+    if dataset is None:
+        return None
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
+    return check_dataset(actor, dataset.pilot_id, dataset_id, checker).passed
+
 
 def check_dataset(actor: User | None, pilot_id: int, dataset_id: int, checker: Checker) -> DatasetCheck:
     """Run the conformance checker on the dataset's access URL and keep the result. The fetch happens
     before the transaction, so a slow endpoint holds no database lock."""
     pilot = get_pilot(pilot_id)
     dataset = _dataset(pilot, dataset_id)
-    if actor is not None and not (actor.is_staff_of(dataset.city_id) or can_manage(actor, pilot)):
+    if actor is not None and not can_check_dataset(actor, pilot, dataset):
         raise Forbidden(_l("Only the publishing city, the pilot's leads and the steering committee check datasets."))
     report = checker(dataset.access_url, dataset.realtime)
     with unit_of_work():
         check = DatasetCheck(passed=bool(report.get("passed")), report=report, checked_by_id=actor.id if actor else None)
         dataset.checks.insert(0, check)
-        audit.record(actor, "pilot.dataset_checked", "pilot", pilot.id, dataset_id=dataset.id, passed=check.passed)
+        _mark_requested(dataset.id, None)
+        audit.record(
+            actor,
+            "pilot.dataset_checked",
+            "pilot",
+            pilot.id,
+            dataset_id=dataset.id,
+            passed=check.passed,
+            limit=report.get("limit"),
+        )
     return check
 
 

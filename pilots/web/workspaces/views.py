@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,7 +18,7 @@ from pilots.services import workspaces as service
 from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
 from pilots.web.admin.forms import parse_version
-from pilots.web.forms import choices
+from pilots.web.forms import ConfirmForm, choices
 from pilots.web.support import button_action, flash_service_error, form_status, page_argument, page_size, submit_form, translated
 from pilots.web.urls import absolute_url, base_host
 from pilots.web.workspaces.forms import (
@@ -187,6 +187,8 @@ def _render_detail(pilot, status: int = 200, **overrides):
         gantt=_gantt(pilot),
         activity=service.activity(pilot.id),
         publishing_cities=publishing_cities,
+        checkable={d.id for d in pilot.datasets if service.can_check_dataset(current_user, pilot, d)},
+        checking={d.id for d in pilot.datasets if service.check_pending(d)},
         stages=list(Stage),
         milestone_statuses=list(MilestoneStatus),
         plotly_version=charts.PLOTLY_VERSION,
@@ -447,26 +449,20 @@ def edit_dataset(pilot_id: int, dataset_id: int):
     return render_template("workspaces/dataset_form.html", form=form, pilot=pilot, dataset=dataset), form_status(form)
 
 
-def run_checker(url: str, realtime: bool) -> dict:
-    """The conformance checker with the app's address rules and allow-list."""
-    from pilots.conformance import check_url, policy_from_config
-
-    return check_url(url, realtime=realtime, policy=policy_from_config(current_app.config)).to_dict()
-
-
 @bp.post("/<int:pilot_id>/datasets/<int:dataset_id>/check")
 @allow(SIGNED_IN)
 def check_dataset(pilot_id: int, dataset_id: int):
     pilot = _pilot_or_404(pilot_id)
-    try:
-        check = service.check_dataset(current_user, pilot.id, dataset_id, run_checker)
-    except ServiceError as error:
-        flash_service_error(error)
-    else:
-        if check.passed:
-            flash(_("The dataset passes every applicable check."), "success")
+    if ConfirmForm().validate_on_submit():
+        try:
+            started = service.request_check(current_user, pilot.id, dataset_id)
+        except ServiceError as error:
+            flash_service_error(error)
         else:
-            flash(_("The dataset fails some checks; see the checklist."), "warning")
+            if started:
+                flash(_("The check has started. Its checklist appears here within a minute: reload the page."), "info")
+            else:
+                flash(_("A check of this dataset is already under way."), "info")
     return redirect(url_for("workspaces.detail", pilot_id=pilot.id) + f"#dataset-{dataset_id}")
 
 
