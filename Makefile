@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 # `make run` is for a laptop: development settings unless the caller says otherwise.
 export PILOTS_ENV ?= development
 
-.PHONY: run test lint format bench translations migrate db-check proof clean help
+.PHONY: run test lint format bench translations migrate db-check proof clean help lock
 
 help:
 	@echo "make run          set up and serve the app with demo data on http://$(HOST):$(PORT), with its worker"
@@ -17,18 +17,26 @@ help:
 	@echo "make bench        run the benchmarks in bench/"
 	@echo "make proof        full-cycle journey, load, concurrency and faults on gunicorn + PostgreSQL"
 	@echo "make translations extract the texts, update and compile the catalogues"
+	@echo "make lock         compile requirements*.in into the locked, hashed requirements*.txt"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The locked files pin every package with its hashes: pip installs exactly those files or nothing.
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
+
+# Re-lock after editing requirements.in or requirements-dev.in (add --upgrade to take newer releases).
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.dev-installed
+	$(LOCK) $(LOCK_ARGS) --output-file requirements.txt requirements.in
+	$(LOCK) $(LOCK_ARGS) --output-file requirements-dev.txt requirements-dev.in
 
 run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade

@@ -6,6 +6,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import select
 
+from pilots.config import TestingConfig
 from pilots.extensions import db
 from pilots.models import City, CityKind, CityRole, Membership, User
 
@@ -57,11 +58,11 @@ _HASHES: dict[str, str] = {}
 
 
 def _hash(password: str) -> str:
-    """Hash once per password per run: hashing is deliberately slow."""
+    """Hash once per password per run, with the tests' fast method (production uses scrypt)."""
     from werkzeug.security import generate_password_hash
 
     if password not in _HASHES:
-        _HASHES[password] = generate_password_hash(password)
+        _HASHES[password] = generate_password_hash(password, method=TestingConfig.PASSWORD_HASH_METHOD)
     return _HASHES[password]
 
 

@@ -66,6 +66,9 @@ class TestCreateUser:
     def test_malformed_choice_is_a_message_not_a_crash(self, admin_client):
         response = admin_client.post("/admin/users/new", data={**NEW_USER, "city_id": "gent", "role": "king"})
         assert response.status_code == 400
+        assert response.text.count('aria-invalid="true"') == 2  # the city and the role, each with its message
+        assert 'id="city_id-error"' in response.text and 'id="role-error"' in response.text
+        assert f'value="{NEW_USER["email"]}"' in response.text  # what was typed stays
 
 
 class TestEditUser:

@@ -61,8 +61,9 @@ class User(UserMixin, Base):
         """Invalidate every session of this account."""
         self.session_token = secrets.token_urlsafe(32)
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        """Store a salted hash of ``password`` (werkzeug's ``method``) and end every session."""
+        self.password_hash = generate_password_hash(password, method=method)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:

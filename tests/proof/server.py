@@ -1,4 +1,4 @@
-"""The production shape for the proof: gunicorn serving the app on PostgreSQL, rate limits in Redis.
+"""The production shape for the proof: gunicorn on PostgreSQL, `flask worker` beside it, limits and queue in Redis.
 
 Used by the tests under ``tests/proof/`` (run by ``make proof``) and by ``bench/load.py``. Everything here is
 a real process: ``flask db upgrade`` and ``flask seed-demo`` on a database of its own, then gunicorn with
@@ -85,6 +85,8 @@ class Gunicorn:
     gunicorn_args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    #: ``flask worker`` beside gunicorn, taking the background jobs (dataset checks) from the queue in Redis
+    worker: subprocess.Popen | None = None
 
     @property
     def base(self) -> str:
@@ -98,6 +100,7 @@ class Gunicorn:
             "SECRET_KEY": SECRET,
             "DATABASE_URL": self.database_url,
             "RATELIMIT_STORAGE_URI": proof_redis_url(),
+            "TASK_QUEUE_URL": proof_redis_url(),
             **self.env_overrides,
         }
 
@@ -140,6 +143,11 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
         )
         log.close()
+        worker_log = (self.log_dir / f"worker-{self.port}.log").open("a")
+        self.worker = subprocess.Popen(
+            [str(BIN / "flask"), "--app", "app", "worker"], cwd=ROOT, env=self.env, stdout=worker_log, stderr=subprocess.STDOUT
+        )
+        worker_log.close()
         deadline = time.monotonic() + timeout
         while True:  # bounded wait until a worker answers
             try:
@@ -161,16 +169,15 @@ class Gunicorn:
         os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self.process = None
+        for process in (self.process, self.worker):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+        self.process = self.worker = None
 
     def __enter__(self) -> Gunicorn:
         self.start()

@@ -71,7 +71,11 @@ def test_exclude_self_ignores_a_citys_scores_for_its_own_challenge():
     fair = rank(
         problem(OWN_CHALLENGE), Options(exclude_self={"gent-parking": "gent", "brugge-air": "brugge"}, sensitivity=NO_SAMPLES)
     )
-    assert plain.selected == ("brugge-air",) or plain.selected == ("gent-parking",)
+    # Counting everyone: Gent's challenge has impact (10 + 5 + 6) / 3 = 7.0 against Brugge's 22 / 3, same cost.
+    plain_impact = plain.to_dict()["aggregate"]["gent-parking"]["criteria"]["impact"]
+    assert plain_impact == {"mean": 7.0, "count": 3, "normalised": 0.7, "imputed": False}
+    assert plain.selected == ("brugge-air",)
+    assert plain.ranking[1].score < plain.ranking[0].score
     aggregate = fair.to_dict()["aggregate"]
     assert aggregate["gent-parking"]["criteria"]["impact"] == {"mean": 5.5, "count": 2, "normalised": 0.55, "imputed": False}
     assert aggregate["brugge-air"]["voters"] == 2
