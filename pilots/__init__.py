@@ -64,7 +64,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
 
 def _init_extensions(app: Flask) -> None:
-    from pilots import jobs, models  # noqa: F401  (models: registers the models with the metadata)
+    from pilots import jobs, mail, models  # noqa: F401  (models: registers the models with the metadata)
     from pilots.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from pilots.web.i18n import select_locale, select_timezone
 
@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     limiter.init_app(app)
     jobs.init_app(app)
+    mail.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -83,10 +84,16 @@ def _init_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_token: str):
         from sqlalchemy import select
+        from sqlalchemy.orm import undefer
 
         from pilots.models import User
 
-        return db.session.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
+        # The unread notifications' count comes in the same statement (the navigation bar shows it).
+        return db.session.scalar(
+            select(User)
+            .where(User.session_token == session_token, User.active.is_(True))
+            .options(undefer(User.unread_notifications))
+        )
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -103,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
         errors,
         exports,
         main,
+        notifications,
         reports,
         results,
         rounds,
@@ -122,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(notifications.bp)
     errors.register(app)
 
     # Endpoints that libraries register: their files are public.

@@ -55,6 +55,20 @@ class Config:
     LOGIN_LIMIT_PER_IP = "50 per 15 minutes"
 
     PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_MINUTES = 60  # how long a "forgot your password?" link works (once)
+    INVITATION_DAYS = 7  # how long an invitation to choose a password works (once)
+    RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+    RESET_LIMIT_PER_IP = "20 per hour"
+    # E-mail (pilots.mail): SMTP when MAIL_SERVER is set; otherwise .eml files under instance/mail/ outside
+    # production, and no e-mail at all in production.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Datapilots <no-reply@localhost>"
+    MAIL_RETRY_DELAY = 60  # seconds before a refused e-mail is tried again (then twice as long each time, 5 times)
     PAGE_SIZE = 25
     # The public address of the platform: the base of the catalogue's URIs (never taken from a request).
     BASE_URL = "http://localhost:5000"
@@ -66,6 +80,13 @@ class Config:
     CONFORMANCE_MAX_MEMORY_MB = 1024  # the checking process is stopped beyond this ("too large to check")
     # Background jobs (pilots.jobs): sqlite:///… (empty: instance/tasks.sqlite), redis://…, or memory:// (immediate).
     TASK_QUEUE_URL = ""
+    # The nightly monitoring pass re-checks every published dataset: starting at this hour (UTC; "off": never),
+    # spread over this many hours.
+    DATASET_MONITORING_HOUR: int | str = 1
+    DATASET_MONITORING_WINDOW_HOURS = 4
+    DIGEST_HOUR: int | str = 6  # the daily e-mail digest of notifications goes out at this hour (UTC; "off": never)
+    REMINDER_HOUR: int | str = 7  # cities that have not voted are reminded at this hour (UTC; "off": never) …
+    VOTING_REMINDER_DAYS = 2  # … this many days before the voting deadline (once per round)
     API_RATE_LIMIT = "120 per minute"  # per client address, for the public JSON API
     COMMENT_EDIT_MINUTES = 30  # authors may edit their comment this long after posting
     HSTS = False
@@ -85,6 +106,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
     TASK_QUEUE_URL = "memory://"  # jobs run when enqueued; tests of the worker itself use a real queue
+    MAIL_BACKEND = "locmem"  # messages kept in app.extensions["mailman"].outbox; one test uses a real SMTP server
+    # A deliberately slow hash (scrypt) costs every test sign-in ~0.1 s; the tests check the logic, not the cost.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hash method name, not a password
 
 
 class ProductionConfig(Config):
@@ -119,7 +143,34 @@ ENVIRONMENT_SETTINGS = {
     "TASK_QUEUE_URL": "TASK_QUEUE_URL",
     "CONFORMANCE_TOTAL_TIMEOUT": "CONFORMANCE_TOTAL_TIMEOUT",
     "CONFORMANCE_MAX_MEMORY_MB": "CONFORMANCE_MAX_MEMORY_MB",
+    "PASSWORD_RESET_MINUTES": "PASSWORD_RESET_MINUTES",
+    "INVITATION_DAYS": "INVITATION_DAYS",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_USE_TLS": "MAIL_USE_TLS",
+    "MAIL_USE_SSL": "MAIL_USE_SSL",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+    "MAIL_RETRY_DELAY": "MAIL_RETRY_DELAY",
+    "DATASET_MONITORING_HOUR": "DATASET_MONITORING_HOUR",
+    "DATASET_MONITORING_WINDOW_HOURS": "DATASET_MONITORING_WINDOW_HOURS",
+    "DIGEST_HOUR": "DIGEST_HOUR",
+    "REMINDER_HOUR": "REMINDER_HOUR",
+    "VOTING_REMINDER_DAYS": "VOTING_REMINDER_DAYS",
 }
+
+_INTEGERS = (
+    "TRUSTED_PROXIES",
+    "CONFORMANCE_MAX_MEMORY_MB",
+    "PASSWORD_RESET_MINUTES",
+    "INVITATION_DAYS",
+    "MAIL_PORT",
+    "MAIL_RETRY_DELAY",
+    "VOTING_REMINDER_DAYS",
+)
+_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
+_HOURS = ("DATASET_MONITORING_HOUR", "DIGEST_HOUR", "REMINDER_HOUR")
 
 
 class ConfigurationError(RuntimeError):
@@ -146,14 +197,29 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict:
             value = normalise_database_url(value)
         elif setting == "PERMANENT_SESSION_LIFETIME":
             value = timedelta(hours=int(value))
-        elif setting in ("TRUSTED_PROXIES", "CONFORMANCE_MAX_MEMORY_MB"):
+        elif setting in _INTEGERS:
             value = int(value)
+        elif setting in _HOURS:
+            value = "off" if value.strip().lower() == "off" else int(value)
+        elif setting == "DATASET_MONITORING_WINDOW_HOURS":
+            value = float(value)
+        elif setting in _FLAGS:
+            value = _flag(variable, value)
         elif setting == "CONFORMANCE_TOTAL_TIMEOUT":
             value = float(value)
         elif setting in ("CONFORMANCE_ALLOW", "TRUSTED_PROXY_ADDRESSES"):
             value = [item.strip() for item in value.split(",") if item.strip()]
         overrides[setting] = value
     return overrides
+
+
+def _flag(variable: str, value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{variable}: {value!r} is not true or false")
 
 
 def check_config(config: dict) -> None:
@@ -170,6 +236,12 @@ def check_config(config: dict) -> None:
             raise ConfigurationError(
                 f"TRUSTED_PROXY_ADDRESSES: {address!r} is not an IP address or network (for example 10.0.0.0/8)"
             ) from None
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise ConfigurationError("MAIL_USE_TLS and MAIL_USE_SSL are both on: choose STARTTLS (TLS) or SMTPS (SSL)")
+    for setting in _HOURS:
+        hour = config.get(setting, "off")
+        if hour != "off" and not (isinstance(hour, int) and 0 <= hour <= 23):
+            raise ConfigurationError(f"{setting}: {hour!r} is not an hour from 0 to 23, or off")
     queue = config.get("TASK_QUEUE_URL") or ""
     if queue and queue.split("://", 1)[0] not in ("sqlite", "redis", "rediss", "unix", "memory"):
         raise ConfigurationError(f"TASK_QUEUE_URL: {queue!r} is not sqlite:///…, redis://… or memory://")

@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-from unittest import mock
 
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.security import generate_password_hash
 
 from pilots.extensions import db
 from pilots.models import utcnow
@@ -75,6 +73,8 @@ class World:
     voting_criteria: tuple[int, ...]
     draft_criteria: tuple[int, ...]
     published_entries: tuple[int, ...]
+    reset_token: str  # a valid "choose a password" link's token for the staff-only account
+    notification: int  # the lead's notification of Turnhout's request to join
 
 
 _CACHE: dict[int, tuple[dict[str, list[dict[str, Any]]], World]] = {}
@@ -85,10 +85,7 @@ def world(app: Flask) -> World:
     cached = _CACHE.get(id(app))
     if cached is None:
         with app.app_context():
-            # Password hashing is deliberately slow; the world's accounts get a cheap hash (same password), so that
-            # the tests can sign in as often as they need to.
-            with mock.patch("pilots.models.user.generate_password_hash", _cheap_hash):
-                built = _build()
+            built = _build()  # the testing configuration hashes passwords cheaply (PASSWORD_HASH_METHOD)
             rows = {table.name: [dict(row._mapping) for row in db.session.execute(sa.select(table))] for table in _tables()}
             db.session.remove()
         cached = _CACHE[id(app)] = (rows, built)
@@ -101,10 +98,6 @@ def world(app: Flask) -> World:
             with db.engine.begin() as connection:
                 connection.execute(comments.update().where(comments.c.id == cached[1].comment).values(created_at=utcnow()))
     return cached[1]
-
-
-def _cheap_hash(password: str) -> str:
-    return generate_password_hash(password, method="pbkdf2:sha256:1")
 
 
 def _tables() -> list[sa.Table]:
@@ -150,13 +143,14 @@ def _build() -> World:
         City,
         CityRole,
         Comment,
+        Notification,
         ParticipantRole,
         Pilot,
         Round,
         RoundPhase,
         User,
     )
-    from pilots.services import accounts, city_status, voting, workspaces
+    from pilots.services import account_links, accounts, city_status, voting, workspaces
     from pilots.services import challenges as challenge_service
     from pilots.services.accounts import UserData
     from pilots.services.challenges import ChallengeData, DatasetData
@@ -318,6 +312,10 @@ def _build() -> World:
         voting_criteria=tuple(c.id for c in voting_round.criteria),
         draft_criteria=tuple(c.id for c in draft_round.criteria),
         published_entries=tuple(on_ballot),
+        reset_token=account_links.make_token(person(ROLES["staff"]), account_links.Purpose.RESET),
+        notification=session.scalar(
+            sa.select(Notification.id).where(Notification.user_id == lead.id, Notification.kind == "join_requested")
+        ),
     )
 
 

@@ -109,7 +109,14 @@ def _fresh_state(request) -> Iterator[None]:
     cache.clear_all()
     with app.app_context():
         limiter.reset()
+    app.extensions["mailman"].outbox = []
     yield
+
+
+@pytest.fixture
+def outbox(app: Flask) -> list:
+    """The e-mails sent during the test (Flask-Mailman's locmem backend; the jobs run when enqueued)."""
+    return app.extensions["mailman"].outbox
 
 
 class Client(FlaskClient):

@@ -18,6 +18,8 @@ PUBLIC_ENDPOINTS = {
     "main.healthz",
     "main.set_language",
     "auth.login",
+    "auth.forgot_password",  # the same answer for any address, throttled (tests/test_password_reset.py)
+    "auth.choose_password",  # only with a valid signed token
     # Submitted challenges are public (drafts stay with their city: the view checks that).
     "challenges.index",
     "challenges.detail",

@@ -42,10 +42,11 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from pilots.extensions import csrf, db, limiter, login_manager
 from pilots.jobs import tasks as pilot_views
-from pilots.models import AuditEvent, DatasetCheck, PublishedDataset, User
+from pilots.models import AuditEvent, DatasetCheck, Delivery, PublishedDataset, User
 from pilots.security.access import policy_for
+from pilots.services.notifications import Kind
 from pilots.web.admin.forms import CityForm, MembershipForm, NewUserForm, PasswordResetForm, UserForm
-from pilots.web.auth.forms import LoginForm, PasswordChangeForm
+from pilots.web.auth.forms import ChoosePasswordForm, ForgotPasswordForm, LoginForm, PasswordChangeForm
 from pilots.web.challenges.forms import (
     ChallengeForm,
     CommentForm,
@@ -127,6 +128,7 @@ def targets(w: World) -> dict[str, Target]:
     changes = {
         "admin.edit_city": {"province": "Limburg"},
         "admin.set_active": {"active": "0"},
+        "admin.new_user": {"invite": ""},  # an initial password, not an invitation
         "challenges.edit": {"summary": "Een nieuwe samenvatting."},
         "challenges.edit_comment": {"body": "Een aangepaste reactie."},
         "cities.charter": {"note": "Een nieuwe notitie."},
@@ -163,6 +165,30 @@ def targets(w: World) -> dict[str, Target]:
             plain={"confirm": "a-long-enough-password"},
         ),
         "auth.logout": Target("voter", {}, (ConfirmForm,), examples=8),
+        "auth.forgot_password": Target("anonymous", {}, (ForgotPasswordForm,), choices={"email": demo_emails}, examples=12),
+        "auth.choose_password": Target(
+            "anonymous",
+            {"token": w.reset_token},
+            (ChoosePasswordForm,),
+            plain={"password": "a-long-enough-password", "confirm": "a-long-enough-password"},
+        ),
+        "admin.invite": Target("admin", {"user_id": w.user["staff"]}, (ConfirmForm,), examples=8),
+        "notifications.mark_all_read": Target("lead", {}, (ConfirmForm,), examples=8),
+        "notifications.mark_read": Target("lead", {"notification_id": w.notification}, (ConfirmForm,), examples=8),
+        "notifications.preferences": Target(
+            "voter",
+            {},
+            extra={kind.value: st.sampled_from([d.value for d in Delivery]) for kind in Kind},
+            plain={kind.value: "daily" for kind in Kind},
+        ),
+        "notifications.follow_challenge": Target(
+            "other_staff",
+            {"challenge_id": w.challenge},
+            (ConfirmForm,),
+            extra={"follow": st.sampled_from(["1", "0"])},
+            plain={"follow": "1"},
+            examples=8,
+        ),
         "main.set_language": Target("voter", {}, (LanguageForm,), choices={"next": ["/challenges", "//evil.example/"]}),
         "challenges.new": Target("voter", {}, (ChallengeForm,), choices={"city_id": [gent], "year": YEARS}, examples=40),
         "challenges.edit": Target("voter", {"challenge_id": w.challenge}, (ChallengeForm,), choices={"year": YEARS}, examples=40),
@@ -276,6 +302,7 @@ STATE_CHANGING = sorted(
         "admin.add_membership",
         "admin.edit_city",
         "admin.edit_user",
+        "admin.invite",
         "admin.new_city",
         "admin.new_user",
         "admin.remove_membership",
@@ -283,6 +310,8 @@ STATE_CHANGING = sorted(
         "admin.set_active",
         "api.unknown",
         "auth.account",
+        "auth.choose_password",
+        "auth.forgot_password",
         "auth.login",
         "auth.logout",
         "challenges.comment",
@@ -301,6 +330,10 @@ STATE_CHANGING = sorted(
         "cities.charter",
         "cities.maturity",
         "main.set_language",
+        "notifications.follow_challenge",
+        "notifications.mark_all_read",
+        "notifications.mark_read",
+        "notifications.preferences",
         "results.confirm",
         "rounds.advance",
         "rounds.delete_criterion",
@@ -694,6 +727,7 @@ def get_arguments(w: World) -> dict[str, dict]:
         "admin.edit_city": {"city_id": w.city["gent"]},
         "admin.edit_user": {"user_id": w.user["voter"]},
         "api.unknown": {"path": "nothing/here"},
+        "auth.choose_password": {"token": w.reset_token},
         "api.challenge": {"challenge_id": w.challenge},
         "api.city": {"slug": "gent"},
         "api.dataset": {"dataset_id": w.dataset},
@@ -741,6 +775,11 @@ EXPECTED: list[tuple[str, Callable[[World], dict] | None, tuple]] = [
     ("main.index", None, (OK, OK, OK, OK, OK, OK, OK)),
     ("auth.login", None, (OK, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE, ELSEWHERE)),
     ("auth.account", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
+    ("auth.forgot_password", None, (OK, OK, OK, OK, OK, OK, OK)),
+    ("auth.choose_password", lambda w: {"token": "not-a-token"}, (MISSING,) * 7),
+    # Notifications: each user their own.
+    ("notifications.index", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
+    ("notifications.preferences", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
     # Administration: administrators only.
     ("admin.index", None, (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, OK)),
     ("admin.users", None, (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, OK)),

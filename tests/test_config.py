@@ -133,3 +133,43 @@ def test_a_proxy_on_another_machine_is_trusted_when_listed(tmp_path):
 def test_trusted_proxy_addresses_must_be_addresses():
     with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_ADDRESSES"):
         check_config({"TRUSTED_PROXY_ADDRESSES": ["nginx.internal"]})
+
+
+@pytest.mark.parametrize("name", ["development", "production"])
+def test_real_configurations_hash_passwords_with_scrypt(name):
+    """Only the tests trade the slow hash for speed."""
+    from pilots.config import CONFIGS
+
+    assert getattr(CONFIGS[name], "PASSWORD_HASH_METHOD", "scrypt") == "scrypt"
+
+
+def test_accounts_use_the_configured_hash(tmp_path):
+    from pilots.services import accounts
+    from pilots.services.accounts import UserData
+    from tests.conftest import make_app
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    for method, prefix in (("scrypt", "scrypt:"), ("pbkdf2:sha256:1000", "pbkdf2:sha256:1000$")):
+        app = make_app(url, PASSWORD_HASH_METHOD=method)
+        with app.app_context():
+            from pilots.extensions import db
+
+            db.create_all()
+            user = accounts.create_user(None, UserData(f"{method[:6]}@example.org", "Someone"), "a-long-password")
+            assert user.password_hash.startswith(prefix)
+            assert accounts.authenticate(f"{method[:6]}@example.org", "a-long-password") is not None
+            db.session.remove()
+
+
+def test_mail_settings_come_from_the_environment():
+    overrides = environment_overrides(
+        {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": "587", "MAIL_USE_TLS": "true", "MAIL_USE_SSL": "no"}
+    )
+    assert overrides == {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": 587, "MAIL_USE_TLS": True, "MAIL_USE_SSL": False}
+    with pytest.raises(ConfigurationError, match="MAIL_USE_TLS: 'maybe' is not true or false"):
+        environment_overrides({"MAIL_USE_TLS": "maybe"})
+
+
+def test_tls_and_ssl_together_are_refused():
+    with pytest.raises(ConfigurationError, match="MAIL_USE_TLS and MAIL_USE_SSL"):
+        check_config({"MAIL_USE_TLS": True, "MAIL_USE_SSL": True})

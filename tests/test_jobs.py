@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,102 @@ def test_an_unknown_queue_url_is_refused_at_start_up():
 
     with pytest.raises(ConfigurationError, match="TASK_QUEUE_URL"):
         check_config({"TASK_QUEUE_URL": "amqp://127.0.0.1/"})
+
+
+# --- periodic jobs: the nightly monitoring pass, once a day whatever the number of workers -------------------------
+
+
+def test_the_nightly_pass_queues_every_dataset_spread_and_one_host_at_a_time(app, in_app, monkeypatch):
+    from pilots import jobs
+    from pilots.demo import seed
+    from pilots.jobs import tasks
+    from pilots.services import workspaces
+
+    queued = []
+    monkeypatch.setattr(jobs, "enqueue_in", lambda delay, name, *args: queued.append((delay, name, args)))
+    with in_app():
+        seed()
+        targets = workspaces.monitoring_targets()
+        assert len(targets) > 1, "the demo publishes datasets"
+        assert tasks.recheck_datasets() == len(targets)
+    assert sorted(args for _, _, args in queued) == sorted((dataset_id, None) for dataset_id, _ in targets)
+    assert {name for _, name, _ in queued} == {"check_dataset"}
+    window = app.config["DATASET_MONITORING_WINDOW_HOURS"] * 3600
+    gap = app.config["CONFORMANCE_TOTAL_TIMEOUT"] + 1
+    urls = dict(targets)
+    by_host: dict[str, list[float]] = {}
+    for delay, _, (dataset_id, _) in queued:
+        by_host.setdefault(urls[dataset_id].split("/")[2], []).append(delay)
+    for starts in by_host.values():
+        starts.sort()
+        assert all(later - earlier >= gap for earlier, later in pairwise(starts))
+    assert len(targets) * gap < window  # room enough: the whole pass fits in the window
+    assert max(delay for delay, _, _ in queued) < window
+
+
+def test_a_scheduled_job_waits_in_the_queue(tmp_path):
+    from pilots import jobs
+
+    app = make_app("sqlite://", TASK_QUEUE_URL=f"sqlite:///{tmp_path / 'q.sqlite'}")
+    with app.app_context():
+        jobs.enqueue_in(3600, "check_dataset", 7, None)
+        (task,) = jobs.jobs().huey.pending()  # the consumer moves it to its schedule when it reads it
+        assert (task.name, task.args) == ("check_dataset", (7, None))
+        assert task.eta is not None
+    with make_app("sqlite://", TASK_QUEUE_URL="redis://127.0.0.1:9/0").app_context(), pytest.raises(jobs.QueueUnavailable):
+        jobs.enqueue_in(60, "check_dataset", 7, None)
+
+
+def test_the_pass_is_scheduled_daily_at_the_configured_hour_or_not_at_all(tmp_path):
+    from datetime import datetime
+
+    queue = f"sqlite:///{tmp_path / 'q.sqlite'}"
+    scheduled = make_app("sqlite://", TASK_QUEUE_URL=queue, DATASET_MONITORING_HOUR=3, DIGEST_HOUR="off", REMINDER_HOUR="off")
+    with scheduled.app_context():
+        from pilots.jobs import jobs
+
+        (periodic,) = jobs().huey._registry.periodic_tasks
+        assert periodic.validate_datetime(datetime(2026, 12, 7, 3, 0))
+        assert not periodic.validate_datetime(datetime(2026, 12, 7, 4, 0))
+        assert not periodic.validate_datetime(datetime(2026, 12, 7, 3, 1))
+    off = make_app("sqlite://", TASK_QUEUE_URL=queue, DATASET_MONITORING_HOUR="off", DIGEST_HOUR="off", REMINDER_HOUR="off")
+    with off.app_context():
+        assert jobs().huey._registry.periodic_tasks == []
+
+
+def shared_queues(tmp_path):
+    """Two workers' queues on one storage, as two machines see it: SQLite always, Redis where TEST_REDIS_URL is set."""
+    from pilots.jobs import make_huey
+
+    urls = [f"sqlite:///{tmp_path / 'shared.sqlite'}"]
+    if os.environ.get("TEST_REDIS_URL"):
+        urls.append(os.environ["TEST_REDIS_URL"])
+    for url in urls:
+        first, second = make_huey(url), make_huey(url)
+        first.storage.flush_results()
+        yield url, first, second
+
+
+def test_a_periodic_job_runs_once_a_day_whatever_the_number_of_workers(tmp_path):
+    from datetime import date
+
+    from pilots.jobs import once_per_period
+
+    for url, first, second in shared_queues(tmp_path):
+        assert once_per_period(first, "recheck_datasets", date(2026, 12, 7)), url
+        assert not once_per_period(second, "recheck_datasets", date(2026, 12, 7)), url
+        assert not once_per_period(first, "recheck_datasets", date(2026, 12, 7)), url
+        assert once_per_period(second, "recheck_datasets", date(2026, 12, 8)), url  # the next day, again once
+        assert once_per_period(second, "another_job", date(2026, 12, 7)), url
+
+
+def test_two_workers_schedulers_start_the_pass_and_it_runs_once(tmp_path):
+    """What each worker's scheduler runs (the guarded job): the second of two workers on one queue does nothing."""
+    from pilots.jobs import Jobs
+
+    runs = []
+    app = make_app("sqlite://", TASK_QUEUE_URL=f"sqlite:///{tmp_path / 'q.sqlite'}")
+    one, two = Jobs(app), Jobs(app)
+    for worker in (one, two):
+        worker._once_a_day(worker.huey, "counted", lambda: runs.append(1) or len(runs))()
+    assert runs == [1]

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 log = logging.getLogger(__name__)
 EXTENSION = "pilots.jobs"
@@ -38,7 +39,31 @@ class Job:
 
     function: Callable[..., Any]
     retries: int = 0
-    retry_delay: int = 0
+    retry_delay: int | str = 0  # seconds before the first retry, or the name of the setting that gives them
+    retry_backoff: float = 0  # each later retry waits this many times longer (0: the same delay)
+
+    def delay(self, config) -> int:
+        return int(config[self.retry_delay]) if isinstance(self.retry_delay, str) else self.retry_delay
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the workers start by the clock: daily at the hour (UTC) that setting ``hour_setting`` gives ("off":
+    never). Each worker's scheduler starts it, but only the first of them on a given day runs it (see
+    :func:`once_per_period`), so several workers on several machines run it once a day, not once each."""
+
+    function: Callable[[], Any]
+    hour_setting: str
+
+    def schedule(self, config) -> Callable[[datetime], bool] | None:
+        hour = config.get(self.hour_setting)
+        return None if hour in (None, "", "off") else crontab(minute="0", hour=str(int(hour)))
+
+
+def once_per_period(huey: Huey, name: str, day: date) -> bool:
+    """True for the first caller of ``name`` on ``day``, in every process sharing the queue (an atomic
+    put-if-absent in its storage: INSERT OR ABORT on SQLite, HSETNX on Redis); False for the others."""
+    return bool(huey.storage.put_if_empty(f"periodic:{name}:{day.isoformat()}", b"1"))
 
 
 def queue_url(config, instance_path: str) -> str:
@@ -75,15 +100,31 @@ class Jobs:
     @property
     def huey(self) -> Huey:
         if self._huey is None:
-            from pilots.jobs.tasks import JOBS
+            from pilots.jobs.tasks import JOBS, PERIODIC
 
             huey = make_huey(queue_url(self.app.config, self.app.instance_path))
             for name, job in JOBS.items():
-                self._tasks[name] = huey.task(name=name, retries=job.retries, retry_delay=job.retry_delay)(
-                    self._in_app_context(job.function)
-                )
+                self._tasks[name] = huey.task(
+                    name=name, retries=job.retries, retry_delay=job.delay(self.app.config), retry_backoff=job.retry_backoff
+                )(self._in_app_context(job.function))
+            for name, periodic in PERIODIC.items():
+                schedule = periodic.schedule(self.app.config)
+                if schedule is not None:
+                    huey.periodic_task(schedule, name=name)(self._once_a_day(huey, name, periodic.function))
             self._huey = huey
         return self._huey
+
+    def _once_a_day(self, huey: Huey, name: str, function: Callable[[], Any]) -> Callable[[], Any]:
+        run = self._in_app_context(function)
+
+        def guarded() -> Any:
+            if not once_per_period(huey, name, datetime.now(UTC).date()):
+                log.info("periodic job %s already ran today (another worker started it)", name)
+                return None
+            return run()
+
+        guarded.__name__ = function.__name__
+        return guarded
 
     def task(self, name: str):
         self.huey  # noqa: B018 - registers the tasks
@@ -106,6 +147,15 @@ def init_app(app: Flask) -> None:
 
 def jobs() -> Jobs:
     return current_app.extensions[EXTENSION]
+
+
+def enqueue_in(delay: float, name: str, *args: Any) -> None:
+    """Start job ``name`` with ``args`` in ``delay`` seconds (raises QueueUnavailable like :func:`enqueue`)."""
+    try:
+        jobs().task(name).schedule(args, delay=delay)
+    except Exception as error:
+        log.exception("job %s could not be scheduled", name)
+        raise QueueUnavailable(str(error)) from error
 
 
 def enqueue(name: str, *args: Any) -> None:

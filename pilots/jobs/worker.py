@@ -1,4 +1,4 @@
-"""``flask --app app worker``: the Huey consumer that runs the background jobs (and, later, periodic ones)."""
+"""``flask --app app worker``: the Huey consumer that runs the background jobs and starts the periodic ones (see pilots.jobs.Periodic)."""
 
 from __future__ import annotations
 

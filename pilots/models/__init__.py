@@ -12,6 +12,7 @@ from pilots.models.challenge import (
 )
 from pilots.models.city import City, CityKind
 from pilots.models.city_status import CharterLevel, CharterStatus, MaturityAssessment, MaturityScore
+from pilots.models.notification import Delivery, Follow, Notification, NotificationPreference
 from pilots.models.pilot import (
     DatasetCheck,
     Milestone,
@@ -62,13 +63,17 @@ __all__ = [
     "Comment",
     "Criterion",
     "DatasetCheck",
+    "Delivery",
     "Direction",
+    "Follow",
     "MaturityAssessment",
     "MaturityScore",
     "Membership",
     "Milestone",
     "MilestoneCity",
     "MilestoneStatus",
+    "Notification",
+    "NotificationPreference",
     "ParticipantRole",
     "Participation",
     "Pilot",

@@ -88,16 +88,22 @@ def _counter(account: str, device: str | None) -> tuple[str, str]:
     return ("login-device", f"{account} {device}") if device else ("login-account", account)
 
 
+def _hit(*counters) -> dict[str, int]:
+    """Count one hit on each (limit, scope, key); for each limit now exceeded, its scope and the seconds to wait."""
+    strategy = limiter.limiter
+    waits = {}
+    for item, scope, key in counters:
+        if not strategy.hit(item, scope, key):
+            reset_at, _remaining = strategy.get_window_stats(item, scope, key)
+            waits[scope] = max(1, int(reset_at - time.time()))
+    return waits
+
+
 def register_attempt(account: str, address: str, device: str | None = None) -> Refusal | None:
     """Count a sign-in attempt; None if it may be checked, else how long to wait and which limit refused it."""
     per_account, per_address = _limits()
-    strategy = limiter.limiter
     scope, key = _counter(account, device)
-    waits = {}
-    for item, item_scope, item_key in ((per_account, scope, key), (per_address, "login-ip", address)):
-        if not strategy.hit(item, item_scope, item_key):
-            reset_at, _remaining = strategy.get_window_stats(item, item_scope, item_key)
-            waits[item_scope] = max(1, int(reset_at - time.time()))
+    waits = _hit((per_account, scope, key), (per_address, "login-ip", address))
     if not waits:
         return None
     return Refusal(seconds=max(waits.values()), unknown_browser=set(waits) == {"login-account"})
@@ -107,3 +113,15 @@ def clear_account(account: str, device: str | None = None) -> None:
     per_account, _ = _limits()
     scope, key = _counter(account, device)
     limiter.limiter.clear(per_account, scope, key)
+
+
+def register_reset_request(account: str, address: str) -> int | None:
+    """Count a "forgot your password?" request; None if it may go on, else the seconds to wait.
+
+    Counted whether or not an account uses the address, so a refusal says nothing about the accounts."""
+    config = current_app.config
+    waits = _hit(
+        (parse(config["RESET_LIMIT_PER_ACCOUNT"]), "reset-account", account),
+        (parse(config["RESET_LIMIT_PER_IP"]), "reset-ip", address),
+    )
+    return max(waits.values()) if waits else None

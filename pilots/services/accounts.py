@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from functools import cache
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,6 +24,11 @@ LOCALES = ("nl", "en")
 def _dummy_hash() -> str:
     """A hash checked when the account does not exist, so that both answers take as long."""
     return generate_password_hash(secrets.token_hex(16))
+
+
+def hash_method() -> str:
+    """werkzeug's password hash method: PASSWORD_HASH_METHOD (scrypt; the tests use a fast one)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
 def normalise_email(email: str) -> str:
@@ -103,7 +109,7 @@ class UserData:
 def create_user(
     actor: User | None,
     data: UserData,
-    password: str,
+    password: str | None,
     min_password_length: int = 10,
     memberships: tuple[tuple[int, CityRole], ...] = (),
 ) -> User:
@@ -112,7 +118,8 @@ def create_user(
     if not name:
         raise ServiceError(_l("Enter a name."), "name")
     _check_locale(data.locale)
-    check_password_strength(password, min_password_length)
+    if password is not None:  # None: nobody knows the password until the owner chooses one (an invitation)
+        check_password_strength(password, min_password_length)
     _ensure_unique_email(email)
     with unit_of_work(_l("Another account already uses this email address."), "email"):
         user = User(
@@ -123,7 +130,7 @@ def create_user(
             is_steering=data.is_steering,
             active=True,
         )
-        user.set_password(password)
+        user.set_password(password or secrets.token_urlsafe(32), hash_method())
         db.session.add(user)
         for city_id, role in memberships:
             user.memberships.append(Membership(city=_get_city(city_id), role=role))
@@ -196,7 +203,7 @@ def change_password(user: User, current: str, new: str, min_length: int = 10) ->
         raise ServiceError(_l("Your current password is not correct."), "current_password")
     check_password_strength(new, min_length)
     with unit_of_work():
-        user.set_password(new)
+        user.set_password(new, hash_method())
         audit.record(user, "user.password_changed", "user", user.id)
 
 
@@ -204,7 +211,7 @@ def reset_password(actor: User, user_id: int, new: str, min_length: int = 10) ->
     user = get_user(user_id)
     check_password_strength(new, min_length)
     with unit_of_work():
-        user.set_password(new)
+        user.set_password(new, hash_method())
         audit.record(actor, "user.password_reset", "user", user.id)
 
 

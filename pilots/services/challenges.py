@@ -27,8 +27,9 @@ from pilots.models import (
     utcnow,
 )
 from pilots.models.challenge import EDITABLE_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES
-from pilots.services import audit
+from pilots.services import audit, notifications
 from pilots.services.errors import Forbidden, NotFound, ServiceError
+from pilots.services.notifications import Kind
 from pilots.services.transaction import check_version, unit_of_work
 from pilots.vocabularies import CHALLENGE_STATUS_LABELS, FILE_TYPES, FREQUENCIES, LICENCES, THEMES
 
@@ -335,6 +336,13 @@ def screen(actor: User, challenge_id: int, eligible: bool, reason: str) -> Chall
             status={"from": previous.value, "to": new.value},
             reason=reason,
         )
+        notifications.notify(
+            Kind.CHALLENGE_SCREENED,
+            notifications.city_staff([challenge.city_id]),
+            f"/challenges/{challenge.id}",
+            {"title": challenge.title, "eligible": eligible},
+            actor,
+        )
     return challenge
 
 
@@ -491,6 +499,13 @@ def cosponsor(actor: User, challenge_id: int, city_id: int, note: str) -> CoSpon
         sponsorship = CoSponsorship(city_id=city_id, user=actor, note=note)
         challenge.cosponsors.append(sponsorship)
         audit.record(actor, "challenge.cosponsored", "challenge", challenge.id, city_id=city_id, note=note)
+        notifications.notify(
+            Kind.COSPONSORED,
+            notifications.challenge_followers(challenge) - notifications.city_staff([city_id]),
+            f"/challenges/{challenge.id}",
+            {"title": challenge.title, "city": db.session.get(City, city_id).name},
+            actor,
+        )
     return sponsorship
 
 
@@ -527,6 +542,13 @@ def add_comment(actor: User, challenge_id: int, body: str) -> Comment:
         challenge.comments.append(comment)
         db.session.flush()
         audit.record(actor, "challenge.commented", "challenge", challenge.id, comment_id=comment.id)
+        notifications.notify(
+            Kind.COMMENT,
+            notifications.challenge_followers(challenge),
+            f"/challenges/{challenge.id}#comment-{comment.id}",
+            {"title": challenge.title, "author": actor.name},
+            actor,
+        )
     return comment
 
 

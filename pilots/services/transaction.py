@@ -23,14 +23,32 @@ def unit_of_work(conflict_message: str | None = None, conflict_field: str | None
         yield db.session
         db.session.commit()
     except StaleDataError:
+        _forget_after_commit()
         db.session.rollback()
         raise StaleEdit(_l("Somebody else saved this in the meantime. Reload the page and try again.")) from None
     except IntegrityError:
+        _forget_after_commit()
         db.session.rollback()
         raise ServiceError(conflict_message or _l("This conflicts with data saved in the meantime."), conflict_field) from None
     except BaseException:
+        _forget_after_commit()
         db.session.rollback()
         raise
+    for callback in db.session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+_AFTER_COMMIT = "pilots.after_commit"
+
+
+def after_commit(callback) -> None:
+    """Run ``callback`` once the current unit of work has committed (never if it rolls back): for work that
+    must only start on stored data, such as queueing the e-mails of the notifications it stored."""
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _forget_after_commit() -> None:
+    db.session.info.pop(_AFTER_COMMIT, None)
 
 
 def check_version(current: int, expected: int | None) -> None:

@@ -466,7 +466,75 @@ def advance(actor: User | None, round_id: int, expected_phase: RoundPhase) -> Ro
         round_.phase = target
         round_.version += 1
         audit.record(actor, f"round.{target.value}", "round", round_.id, **details)
+        _notify_phase(actor, round_)
     return round_
+
+
+def _notify_phase(actor: User | None, round_: Round) -> None:
+    """Voting opens: each city's voters hear of their ballot. Results published: everyone involved."""
+    from pilots.services import notifications
+    from pilots.services.notifications import Kind
+
+    if round_.phase is RoundPhase.VOTING_OPEN:
+        for ballot in round_.ballots:
+            notifications.notify(
+                Kind.VOTING_OPEN,
+                notifications.city_voters(ballot.city_id),
+                f"/rounds/{round_.id}/ballots/{ballot.city.slug}",
+                {"year": round_.year, "city": ballot.city.name},
+                actor,
+            )
+    elif round_.phase is RoundPhase.PUBLISHED:
+        notifications.notify(
+            Kind.RESULTS_PUBLISHED,
+            notifications.everyone_involved(),
+            f"/rounds/{round_.id}/results",
+            {"year": round_.year},
+            actor,
+        )
+
+
+def remind_voters(on: date, days_before: int) -> int:
+    """Once per round and city: the voters of a city whose ballot is not submitted hear that voting closes
+    soon, when the deadline is ``days_before`` days away or closer. Returns how many cities were reminded."""
+    from pilots.models import Notification
+    from pilots.services import notifications
+    from pilots.services.notifications import Kind
+
+    rounds = db.session.scalars(
+        select(Round).where(
+            Round.phase == RoundPhase.VOTING_OPEN,
+            Round.voting_deadline >= on,
+            Round.voting_deadline <= date.fromordinal(on.toordinal() + days_before),
+        )
+    ).all()
+    reminded = 0
+    for round_ in rounds:
+        ballots = db.session.scalars(
+            select(Ballot).where(Ballot.round_id == round_.id, Ballot.status != BallotStatus.SUBMITTED).order_by(Ballot.id)
+        ).all()
+        links = {ballot.id: f"/rounds/{round_.id}/ballots/{ballot.city.slug}" for ballot in ballots}
+        already = set(
+            db.session.scalars(
+                select(Notification.link).where(
+                    Notification.kind == Kind.VOTING_REMINDER.value, Notification.link.in_(links.values())
+                )
+            )
+        )
+        with unit_of_work():
+            cities = []
+            for ballot in ballots:
+                if links[ballot.id] in already:
+                    continue
+                params = {"city": ballot.city.name, "year": round_.year, "deadline": round_.voting_deadline.isoformat()}
+                if notifications.notify(
+                    Kind.VOTING_REMINDER, notifications.city_voters(ballot.city_id), links[ballot.id], params
+                ):
+                    cities.append(ballot.city.slug)
+            if cities:
+                audit.record(None, "round.voters_reminded", "round", round_.id, cities=cities)
+        reminded += len(cities)
+    return reminded
 
 
 def _open_voting(round_: Round) -> dict:

@@ -33,9 +33,10 @@ from pilots.models import (
     User,
     utcnow,
 )
-from pilots.services import audit
+from pilots.services import audit, notifications
 from pilots.services.challenges import url_problem
 from pilots.services.errors import Forbidden, NotFound, ServiceError
+from pilots.services.notifications import Kind
 from pilots.services.transaction import check_version, unit_of_work
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, OPEN_LICENCES, THEMES
 
@@ -291,6 +292,13 @@ def request_to_join(actor: User, pilot_id: int, city_id: int, role: ParticipantR
         participation = _add_participation(pilot, city_id, role, accepted=False, stage=Stage.INTERESTED)
         db.session.flush()
         audit.record(actor, "pilot.join_requested", "pilot", pilot.id, city_id=city_id, role=role.value)
+        notifications.notify(
+            Kind.JOIN_REQUESTED,
+            {lead.id for lead in pilot.leads},
+            f"/pilots/{pilot.id}#cities",
+            {"city": participation.city.name, "pilot": pilot.title},
+            actor,
+        )
     return participation
 
 
@@ -319,6 +327,13 @@ def accept(actor: User, pilot_id: int, participation_id: int) -> Participation:
         participation.accepted = True
         _add_city_rows(pilot, participation)
         audit.record(actor, "pilot.city_accepted", "pilot", pilot.id, city_id=participation.city_id)
+        notifications.notify(
+            Kind.JOIN_ACCEPTED,
+            notifications.city_staff([participation.city_id]),
+            f"/pilots/{pilot.id}",
+            {"city": participation.city.name, "pilot": pilot.title},
+            actor,
+        )
     return participation
 
 
@@ -687,8 +702,15 @@ def check_dataset(actor: User | None, pilot_id: int, dataset_id: int, checker: C
     return check
 
 
+def monitoring_targets() -> list[tuple[int, str]]:
+    """(id, access URL) of every published dataset, for the nightly monitoring pass."""
+    rows = db.session.execute(select(PublishedDataset.id, PublishedDataset.access_url).order_by(PublishedDataset.id))
+    return [(dataset_id, url) for dataset_id, url in rows]
+
+
 def all_dataset_ids() -> list[tuple[int, int]]:
-    return list(db.session.execute(select(PublishedDataset.pilot_id, PublishedDataset.id).order_by(PublishedDataset.id)).tuples())
+    rows = db.session.execute(select(PublishedDataset.pilot_id, PublishedDataset.id).order_by(PublishedDataset.id))
+    return [(pilot_id, dataset_id) for pilot_id, dataset_id in rows]
 
 
 def published_datasets() -> list[PublishedDataset]:

@@ -93,6 +93,9 @@ CHECKS = (
     Check("anonymous", "home", "/", languages=BOTH),
     Check("anonymous", "sign-in", "/login", languages=BOTH),
     Check("anonymous", "sign-in-refused", "/login", submit="main form [type=submit]"),
+    Check("anonymous", "forgot-password", "/password/forgot", languages=BOTH),
+    Check("anonymous", "forgot-password-refused", "/password/forgot", submit="main form [type=submit]"),
+    Check("anonymous", "link-invalid", "/password/new/not-a-token", status=404),
     Check("anonymous", "challenges", "/challenges", languages=BOTH),
     Check("anonymous", "challenge", "/challenges/{challenge}", languages=BOTH),
     Check("anonymous", "pilots", "/pilots"),
@@ -126,6 +129,8 @@ CHECKS = (
     Check("voter", "charter-form", "/cities/leuven/charter?principle=3"),
     Check("voter", "maturity-form", "/cities/leuven/maturity/{year}", languages=BOTH),
     Check("voter", "account", "/account", languages=BOTH),
+    Check("voter", "notifications", "/notifications", languages=BOTH),
+    Check("voter", "notification-preferences", "/notifications/preferences", languages=BOTH),
     # A pilot's lead.
     Check("lead", "pilot", "/pilots/{pilot}", languages=EN),  # (a slow page: Dutch is the visitor's)
     Check("lead", "edit-pilot", "/pilots/{pilot}/edit", languages=BOTH),

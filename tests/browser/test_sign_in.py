@@ -59,3 +59,40 @@ def test_keyboard_user_can_skip_to_content_and_sign_in(live_server, page, demo):
     page.keyboard.type("pilot-demo")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Welkom, Demo Gent.")
+
+
+def test_forgot_password_end_to_end(live_server, page, shots, demo, outbox):
+    """From the sign-in page to a new password: the e-mail's link (locmem outbox) opens the page to choose it."""
+    page.goto(live_server + "/login")
+    page.get_by_role("link", name="Wachtwoord vergeten?").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wachtwoord vergeten?")
+    page.get_by_label("E-mailadres").fill("gent@demo.local")
+    page.get_by_role("button", name="Stuur me een link").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("status")).to_contain_text("Als een account gent@demo.local gebruikt")
+    shots("link requested")
+
+    (message,) = outbox
+    link = re.search(r"http://localhost:5000(/password/new/\S+)", message.body).group(1)
+    page.goto(live_server + link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kies een nieuw wachtwoord")
+    page.get_by_label("Nieuw wachtwoord").fill("a-brand-new-passphrase")
+    page.get_by_label("Herhaal het nieuwe wachtwoord").fill("something else entirely")
+    page.get_by_role("button", name="Mijn wachtwoord bewaren").click()
+    expect(page.locator("#confirm-error")).to_have_text("De twee wachtwoorden verschillen.")
+    page.get_by_label("Nieuw wachtwoord").fill("a-brand-new-passphrase")
+    page.get_by_label("Herhaal het nieuwe wachtwoord").fill("a-brand-new-passphrase")
+    page.get_by_role("button", name="Mijn wachtwoord bewaren").click()
+    expect(page.get_by_role("status")).to_contain_text("Je wachtwoord is bewaard. Meld je ermee aan.")
+    shots("password chosen")
+
+    page.get_by_label("E-mailadres").fill("gent@demo.local")
+    page.get_by_label("Wachtwoord", exact=True).fill("a-brand-new-passphrase")
+    page.get_by_role("button", name="Aanmelden").click()
+    expect(page.get_by_role("status")).to_contain_text("Welkom, Demo Gent.")
+
+    page.goto(live_server + link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deze link werkt niet")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    shots("used link, in English")

@@ -22,10 +22,16 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
+    invite = BooleanField(
+        _l("Send an invitation e-mail"),
+        description=_l("The person receives a link to choose their own password; leave the password empty."),
+    )
     password = PasswordField(
         _l("Initial password"),
-        validators=[InputRequired(), min_password_length, Length(max=200)],
-        description=_l("Give it to the person through a separate channel; they can change it under My account."),
+        validators=[Optional(), min_password_length, Length(max=200)],
+        description=_l(
+            "Without an invitation: give it to the person through a separate channel; they can change it under My account."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     city_id = SelectField(
@@ -35,6 +41,17 @@ class NewUserForm(UserForm):
         _l("Role in the city"), choices=choices((r.value, CITY_ROLE_LABELS[r]) for r in CityRole), default=CityRole.VOTER.value
     )
     submit = SubmitField(_l("Create account"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        invited = self.invite is not None and self.invite.data  # the view removes the choice when no e-mail is sent
+        if not invited and not self.password.data:
+            self.password.errors.append(_l("Type an initial password, or send an invitation e-mail."))
+            return False
+        if invited and self.password.data:
+            self.password.errors.append(_l("Leave the password empty: the invitation lets the person choose it."))
+            return False
+        return valid
 
 
 class MembershipForm(FlaskForm):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from pilots.extensions import db
 from pilots.models import AuditEvent, City, CityKind, CityRole, User
 from pilots.security.access import ADMIN, allow
-from pilots.services import accounts, cities
+from pilots.services import account_links, accounts, cities
 from pilots.services.accounts import UserData
 from pilots.services.cities import CityData
 from pilots.services.errors import ServiceError
@@ -74,13 +74,17 @@ def users():
 def new_user():
     form = NewUserForm()
     form.city_id.choices = _city_choices(blank=True)
+    can_invite = account_links.can_send_email()
+    if not can_invite:
+        del form.invite
     if form.validate_on_submit():
         memberships = ((form.city_id.data, CityRole(form.role.data)),) if form.city_id.data else ()
+        invite = can_invite and form.invite.data
         try:
             user = accounts.create_user(
                 current_user,
                 _user_data(form),
-                form.password.data,
+                None if invite else form.password.data,
                 current_app.config["PASSWORD_MIN_LENGTH"],
                 memberships,
             )
@@ -88,6 +92,11 @@ def new_user():
             apply_service_error(form, error)
         else:
             flash(_("Account %(email)s created.", email=user.email), "success")
+            if invite:
+                button_action(
+                    lambda: account_links.invite(current_user, user.id),
+                    _("The invitation is on its way to %(email)s.", email=user.email),
+                )
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user_new.html", form=form), form_status(form)
 
@@ -119,6 +128,7 @@ def _render_user(user: User, form: UserForm, membership_form: MembershipForm, pa
         membership_form=membership_form,
         password_form=password_form,
         confirm=ConfirmForm(),
+        can_invite=account_links.can_send_email() and user.active,
     ), 400 if has_errors else 200
 
 
@@ -165,6 +175,18 @@ def reset_password(user_id: int):
     membership_form = MembershipForm(formdata=None)
     membership_form.city_id.choices = _city_choices()
     return _render_user(user, form, membership_form, password_form)
+
+
+@bp.post("/users/<int:user_id>/invitation")
+@allow(ADMIN)
+def invite(user_id: int):
+    """(Re)send the invitation e-mail: the owner chooses a password through its link."""
+    user = db.get_or_404(User, user_id)
+    button_action(
+        lambda: account_links.invite(current_user, user.id),
+        _("The invitation is on its way to %(email)s.", email=user.email),
+    )
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -37,3 +37,22 @@ class PasswordChangeForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired(), Length(max=254)], render_kw={"autocomplete": "username"})
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ChoosePasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), min_password_length, Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Save my password"))

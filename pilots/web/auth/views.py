@@ -9,9 +9,9 @@ from flask_login import current_user, login_user, logout_user
 
 from pilots.security import throttle
 from pilots.security.access import ANYONE, SIGNED_IN, allow
-from pilots.services import accounts
+from pilots.services import account_links, accounts
 from pilots.services.errors import ServiceError
-from pilots.web.auth.forms import LoginForm, PasswordChangeForm
+from pilots.web.auth.forms import ChoosePasswordForm, ForgotPasswordForm, LoginForm, PasswordChangeForm
 from pilots.web.errors import render_error
 from pilots.web.forms import ConfirmForm
 from pilots.web.i18n import SESSION_KEY
@@ -64,7 +64,66 @@ def login():
             )
             return response
     status = 200 if request.method == "GET" or not form.errors else 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, can_reset=account_links.can_send_email()), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@allow(ANYONE)
+def forgot_password():
+    """Ask for a link to choose a new password. The answer is the same whether or not the address has an account."""
+    if not account_links.can_send_email():
+        return render_template("auth/forgot_password.html", form=None)
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        account = accounts.normalise_email(form.email.data)
+        wait = throttle.register_reset_request(account, request.remote_addr or "unknown")
+        if wait is not None:
+            body, code = render_error(429)
+            return body, code, {"Retry-After": str(wait)}
+        try:
+            account_links.request_password_reset(form.email.data, ip=request.remote_addr)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+            flash(
+                _(
+                    "If an account uses %(email)s, a link to choose a new password is on its way to it. "
+                    "The link works once, for %(minutes)d minutes.",
+                    email=account,
+                    minutes=minutes,
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
+    status = 400 if form.errors else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/password/new/<token>", methods=["GET", "POST"])
+@allow(ANYONE)
+def choose_password(token: str):
+    """The page a reset or invitation e-mail links to: choose a password, then sign in with it."""
+    found = account_links.read_token(token)
+    if found is None:
+        return render_template("auth/link_invalid.html", can_reset=account_links.can_send_email()), 404
+    user, purpose = found
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            account_links.choose_password(
+                token, form.password.data, current_app.config["PASSWORD_MIN_LENGTH"], ip=request.remote_addr
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            throttle.clear_account(user.email)  # the owner proved it: wrong guesses by others no longer block them
+            if current_user.is_authenticated:
+                logout_user()  # the change ended every session, this browser's too
+            flash(_("Your password is saved. Sign in with it."), "success")
+            return redirect(url_for("auth.login"))
+    status = 400 if form.errors else 200
+    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose.value), status
 
 
 @bp.post("/logout")

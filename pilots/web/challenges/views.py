@@ -14,7 +14,7 @@ from pilots.extensions import db
 from pilots.models import Availability, Challenge, ChallengeStatus
 from pilots.security.access import ADMIN, ANYONE, CITY_STAFF, SIGNED_IN, STEERING, allow, staff_of
 from pilots.services import challenges as service
-from pilots.services import cities
+from pilots.services import cities, notifications
 from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES, openness
 from pilots.web.admin.forms import parse_version
@@ -220,6 +220,8 @@ def _render_detail(challenge: Challenge, status: int = 200, **overrides):
         history=service.history(challenge.id) if current_user.is_authenticated else [],
         openness={d.id: _openness(d) for d in challenge.datasets},
         editable_comments={c.id for c in challenge.comments if service.can_edit_comment(current_user, c, window)},
+        can_follow=notifications.can_follow(current_user, challenge),
+        following=notifications.is_following(current_user, challenge) if current_user.is_authenticated else False,
         labels={
             "availability": AVAILABILITY_LABELS,
             "file_types": FILE_TYPES,

@@ -1,0 +1,3 @@
+from pilots.web.notifications.views import bp
+
+__all__ = ["bp"]
