@@ -91,15 +91,14 @@ def send_password_reset(email: str) -> bool:
     if user is None or not user.active or not mail.enabled():
         return False
     minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
-    message = mail.render(
-        user,
-        "password_reset",
-        _l("Choose a new password for Datapilots"),
-        token=make_token(user, Purpose.RESET),
-        minutes=minutes,
-    )
-    message.send()
+    _send_link(user, Purpose.RESET, _l("Choose a new password for Datapilots"), minutes=minutes)
     return True
+
+
+def _send_link(user: User, purpose: Purpose, subject, **context) -> None:
+    """E-mail ``user`` the link for ``purpose`` (template ``email/password_reset`` or ``email/invitation``)."""
+    template = "invitation" if purpose is Purpose.INVITATION else "password_reset"
+    mail.render(user, template, subject, token=make_token(user, purpose), **context).send()
 
 
 def invite(actor: User, user_id: int) -> None:
@@ -123,15 +122,8 @@ def send_invitation(user_id: int, actor_id: int | None) -> bool:
     if user is None or not user.active or not mail.enabled():
         return False
     inviter = db.session.get(User, actor_id) if actor_id else None
-    message = mail.render(
-        user,
-        "invitation",
-        _l("You are invited to Datapilots"),
-        token=make_token(user, Purpose.INVITATION),
-        inviter=inviter,
-        days=int(current_app.config["INVITATION_DAYS"]),
-    )
-    message.send()
+    days = int(current_app.config["INVITATION_DAYS"])
+    _send_link(user, Purpose.INVITATION, _l("You are invited to Datapilots"), inviter=inviter, days=days)
     return True
 
 

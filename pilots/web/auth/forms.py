@@ -22,10 +22,8 @@ def min_password_length(form, field) -> None:
         raise ValidationError(_l("Use at least %(n)d characters.", n=minimum))
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
-    )
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password and its repetition, made where a form declares them (so they keep their place in it)."""
     password = PasswordField(
         _l("New password"),
         validators=[InputRequired(), min_password_length, Length(max=200)],
@@ -36,6 +34,14 @@ class PasswordChangeForm(FlaskForm):
         validators=[InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+    return password, confirm
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    password, confirm = new_password_fields()
     submit = SubmitField(_l("Change password"))
 
 
@@ -45,14 +51,5 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ChoosePasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[InputRequired(), min_password_length, Length(max=200)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password, confirm = new_password_fields()
     submit = SubmitField(_l("Save my password"))
