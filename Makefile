@@ -38,10 +38,12 @@ lock: $(VENV)/.dev-installed
 	$(LOCK) $(LOCK_ARGS) --output-file requirements.txt requirements.in
 	$(LOCK) $(LOCK_ARGS) --output-file requirements-dev.txt requirements-dev.in
 
+# Links in e-mails point at the address `make run` serves (unless BASE_URL is set).
+run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime-installed
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --first-run
-	@# The background worker (conformance checks …) runs beside the web server and stops with it.
+	@# The background worker (conformance checks, e-mails, nightly jobs) runs beside the web server and stops with it.
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
