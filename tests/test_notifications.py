@@ -168,6 +168,50 @@ class TestPilotEvents:
             workspaces.add_lead(steering, pilot.id, "lead@example.org")
             return pilot.id
 
+    def test_a_dataset_failing_twice_tells_its_city_and_the_leads_once_and_its_recovery_too(
+        self, in_app, people, pilot_id, outbox
+    ):
+        from pilots.vocabularies import LICENCE_MODELLICENTIE
+
+        with as_user(in_app, people["lead"]) as (_, lead):  # Gent leads the pilot: it takes part
+            dataset_id = workspaces.add_dataset(
+                lead,
+                pilot_id,
+                people["gent_city"],
+                workspaces.DatasetData(
+                    title_nl="Bezetting parkings",
+                    title_en="Car park occupancy",
+                    access_url="https://data.gent.be/parking",
+                    contact_email="open@gent.be",
+                    theme="TRAN",
+                    file_type="RDF_TURTLE",
+                    licence=LICENCE_MODELLICENTIE,
+                ),
+            ).id
+
+        def run(*failing):
+            def checker(url, realtime):
+                checks = [{"id": i, "result": "fail" if i in failing else "pass"} for i in ("https", "cors")]
+                return {"url": url, "passed": not failing, "checks": checks}
+
+            with in_app():
+                workspaces.check_dataset(None, pilot_id, dataset_id, checker)
+            return [kinds(in_app, people[who]).count("dataset_failing") for who in ("gent", "lead")]
+
+        assert run("https") == [0, 0]  # once may be a blip
+        assert run("https") == [1, 1]  # twice in a row: the city and the lead hear it
+        assert run("https") == [1, 1]  # not again while it lasts
+        run()
+        link = f"/pilots/{pilot_id}#dataset-{dataset_id}"
+        for who in ("gent", "gent_staff", "lead"):
+            assert ("dataset_recovered", link) in inbox(in_app, people[who])
+        for who in ("leuven", "steering", "nobody"):
+            assert not {"dataset_failing", "dataset_recovered"} & set(kinds(in_app, people[who]))
+        english = next(m for m in outbox if recipients(m) == ["gent@example.org"] and "twice" in str(m.subject))
+        assert "Car park occupancy of Gent failed the same checks on two runs in a row: https." in english.body
+        dutch = next(m for m in outbox if recipients(m) == ["gent2@example.org"] and "Bezetting" in m.body)
+        assert "Bezetting parkings van Gent" in dutch.body
+
     def test_a_join_request_tells_the_leads_and_the_answer_tells_the_city(self, in_app, people, pilot_id):
         with as_user(in_app, people["leuven"]) as (_, leuven):
             participation = workspaces.request_to_join(leuven, pilot_id, people["leuven_city"], ParticipantRole.PARTICIPANT)

@@ -34,7 +34,7 @@ from pilots.models import (
 )
 from pilots.models.challenge import PUBLIC_STATUSES
 from pilots.models.city_status import FIRST_ASSESSMENT_YEAR, MATURITY_DOMAINS, PRINCIPLES, SCORES
-from pilots.services import audit
+from pilots.services import audit, workspaces
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.transaction import check_version, unit_of_work
 
@@ -192,14 +192,7 @@ def profile(city: City, user: User | None) -> Profile:
             .order_by(Pilot.start_date.desc().nulls_last(), Pilot.id.desc())
         )
     )
-    latest_check = (
-        select(DatasetCheck.id)
-        .where(DatasetCheck.dataset_id == PublishedDataset.id)
-        .order_by(DatasetCheck.checked_at.desc(), DatasetCheck.id.desc())
-        .limit(1)
-        .correlate(PublishedDataset)
-        .scalar_subquery()
-    )
+    latest_check = workspaces.latest_check_id()
     datasets = [
         (dataset, check)
         for dataset, check in db.session.execute(

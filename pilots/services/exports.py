@@ -430,14 +430,7 @@ DATASET_HEADERS = (
 def datasets(user: User, filters: ExportFilters = NO_FILTERS, locale: str = "nl") -> Table:
     """The datasets the cities publish in the pilots, with their DCAT-AP fields and their latest conformance
     check. One query."""
-    latest_check = (
-        select(DatasetCheck.id)
-        .where(DatasetCheck.dataset_id == PublishedDataset.id)
-        .order_by(DatasetCheck.checked_at.desc(), DatasetCheck.id.desc())
-        .limit(1)
-        .correlate(PublishedDataset)
-        .scalar_subquery()
-    )
+    latest_check = workspaces.latest_check_id()
     query = (
         select(PublishedDataset, DatasetCheck, Pilot.title)
         .join(Pilot, Pilot.id == PublishedDataset.pilot_id)

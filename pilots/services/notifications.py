@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
@@ -54,6 +54,8 @@ class Kind(StrEnum):
     COSPONSORED = "cosponsored"
     JOIN_REQUESTED = "join_requested"
     JOIN_ACCEPTED = "join_accepted"
+    DATASET_FAILING = "dataset_failing"
+    DATASET_RECOVERED = "dataset_recovered"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,19 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.JOIN_ACCEPTED: KindInfo(
         _l("Your city is accepted in a pilot"), lambda p: _("%(city)s takes part in the pilot %(pilot)s now.", **p)
     ),
+    Kind.DATASET_FAILING: KindInfo(
+        _l("A published dataset fails a check twice in a row"),
+        lambda p: _(
+            "%(title)s of %(city)s failed the same checks on two runs in a row: %(checks)s.",
+            title=_in_language(p, "title"),
+            city=p["city"],
+            checks=", ".join(p["checks"]),
+        ),
+    ),
+    Kind.DATASET_RECOVERED: KindInfo(
+        _l("A failing dataset passes again"),
+        lambda p: _("%(title)s of %(city)s passes its checks again.", title=_in_language(p, "title"), city=p["city"]),
+    ),
 }
 
 KIND_VALUES = frozenset(kind.value for kind in Kind)
@@ -109,6 +124,12 @@ KIND_VALUES = frozenset(kind.value for kind in Kind)
 #: A notification meant for e-mail at once that is still unsent after this long goes into the next digest
 #: (the queue or the mail server was down): nothing is lost.
 MISSED_AFTER = timedelta(hours=1)
+
+
+def _in_language(params: dict[str, Any], name: str) -> str:
+    """A name stored in both languages (``<name>_nl``, ``<name>_en``), in the reader's."""
+    english = str(get_locale() or "nl") == "en"
+    return (params.get(f"{name}_en") if english else None) or params.get(f"{name}_nl") or ""
 
 
 def text(notification: Notification) -> str:

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
+from pilots.conformance import history
 from pilots.extensions import db
 from pilots.models import (
     AuditEvent,
@@ -686,10 +687,14 @@ def check_dataset(actor: User | None, pilot_id: int, dataset_id: int, checker: C
     if actor is not None and not can_check_dataset(actor, pilot, dataset):
         raise Forbidden(_l("Only the publishing city, the pilot's leads and the steering committee check datasets."))
     report = checker(dataset.access_url, dataset.realtime)
+    earlier = db.session.scalars(
+        select(DatasetCheck.report).where(DatasetCheck.dataset_id == dataset.id).order_by(DatasetCheck.id.desc()).limit(2)
+    ).all()
     with unit_of_work():
         check = DatasetCheck(passed=bool(report.get("passed")), report=report, checked_by_id=actor.id if actor else None)
         dataset.checks.insert(0, check)
         _mark_requested(dataset.id, None)
+        _notify_check_change(pilot, dataset, history.change([report, *earlier]))
         audit.record(
             actor,
             "pilot.dataset_checked",
@@ -702,10 +707,37 @@ def check_dataset(actor: User | None, pilot_id: int, dataset_id: int, checker: C
     return check
 
 
+def latest_check_id():
+    """The id of a published dataset's last check (latest ``checked_at``, then highest id), as a subquery
+    correlated to ``PublishedDataset``: join ``DatasetCheck`` on it for each dataset's current verdict."""
+    return (
+        select(DatasetCheck.id)
+        .where(DatasetCheck.dataset_id == PublishedDataset.id)
+        .order_by(DatasetCheck.checked_at.desc(), DatasetCheck.id.desc())
+        .limit(1)
+        .correlate(PublishedDataset)
+        .scalar_subquery()
+    )
+
+
 def monitoring_targets() -> list[tuple[int, str]]:
     """(id, access URL) of every published dataset, for the nightly monitoring pass."""
     rows = db.session.execute(select(PublishedDataset.id, PublishedDataset.access_url).order_by(PublishedDataset.id))
     return [(dataset_id, url) for dataset_id, url in rows]
+
+
+def _notify_check_change(pilot: Pilot, dataset: PublishedDataset, change: history.Change) -> None:
+    """The same check failing on two runs in a row, and the recovery after it, reach the publishing city's staff
+    and the pilot's leads, once each."""
+    if not change.newly_failing and not change.recovered:
+        return
+    recipients = notifications.city_staff([dataset.city_id]) | {lead.id for lead in pilot.leads}
+    params = {"title_nl": dataset.title_nl, "title_en": dataset.title_en, "city": dataset.city.name}
+    link = f"/pilots/{pilot.id}#dataset-{dataset.id}"
+    if change.newly_failing:
+        notifications.notify(Kind.DATASET_FAILING, recipients, link, {**params, "checks": sorted(change.newly_failing)})
+    else:
+        notifications.notify(Kind.DATASET_RECOVERED, recipients, link, params)
 
 
 def all_dataset_ids() -> list[tuple[int, int]]:

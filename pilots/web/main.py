@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from pilots.extensions import db
 from pilots.security.access import ANYONE, allow
-from pilots.services import accounts
+from pilots.services import accounts, home
 from pilots.web.forms import LanguageForm
 from pilots.web.i18n import SESSION_KEY
 from pilots.web.urls import safe_next_path
@@ -19,7 +19,8 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @allow(ANYONE)
 def index():
-    return render_template("main/index.html")
+    agenda = home.agenda(current_user) if current_user.is_authenticated else []
+    return render_template("main/index.html", agenda=agenda)
 
 
 @bp.get("/healthz")

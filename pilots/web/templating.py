@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from pilots.models import CityKind, CityRole
@@ -33,6 +33,10 @@ def register_template_helpers(app: Flask) -> None:
         }
 
     app.add_template_filter(render_markdown, "markdown")
+
+    @app.template_filter("date")
+    def _format_date(value, format: str = "long") -> str:
+        return format_date(value, format) if value is not None else "–"
 
     @app.template_filter("datetime")
     def _format_datetime(value, format: str = "medium") -> str:

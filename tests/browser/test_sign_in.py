@@ -22,6 +22,10 @@ def test_sign_in_switch_language_sign_out(live_server, page, shots, demo):
 
     expect(page.get_by_role("status")).to_contain_text("Welkom, Demo Gent.")
     expect(page.get_by_text("Gent: Medewerker en stemgerechtigde")).to_be_visible()
+    now = page.get_by_role("region", name="Wat nu op je wacht")
+    expect(now).to_be_visible()
+    for link in now.get_by_role("link").all():  # each item leads to a page that answers
+        assert page.request.get(live_server + link.get_attribute("href")).ok
     shots("signed in")
 
     page.get_by_role("button", name="English").click()
