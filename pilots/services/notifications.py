@@ -351,6 +351,9 @@ def send_digests() -> int:
         if delivery is Delivery.DAILY or (delivery is Delivery.IMMEDIATELY and row.created_at < missed_before):
             per_user.setdefault(row.user_id, []).append(row)
     users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(per_user), User.active.is_(True)))}
+    # Each digest commits on its own (a failure later sends none twice); loaded rows need no refresh after each.
+    for loaded in (*rows, *users.values()):
+        db.session.expunge(loaded)
     sent = 0
     for user_id, notifications in per_user.items():
         user = users.get(user_id)
