@@ -85,6 +85,11 @@ class User(UserMixin, Base):
     def cities(self) -> list[City]:
         return [membership.city for membership in self.memberships]
 
+    @property
+    def city_ids(self) -> list[int]:
+        """The cities this user works for."""
+        return [membership.city_id for membership in self.memberships]
+
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 

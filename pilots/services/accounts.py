@@ -31,6 +31,11 @@ def hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
+def city_ids(user: User | None) -> list[int]:
+    """The cities a (possibly anonymous) visitor works for: none unless signed in."""
+    return user.city_ids if user is not None and user.is_authenticated else []
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -27,7 +27,7 @@ from pilots.models import (
     utcnow,
 )
 from pilots.models.challenge import EDITABLE_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES
-from pilots.services import audit, notifications
+from pilots.services import accounts, audit, notifications
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.notifications import Kind
 from pilots.services.transaction import check_version, unit_of_work
@@ -89,15 +89,9 @@ class Filters:
 SORTS = ("newest", "oldest", "title", "city", "cosponsors")
 
 
-def _user_city_ids(user: User | None) -> list[int]:
-    if user is None or not user.is_authenticated:
-        return []
-    return [membership.city_id for membership in user.memberships]
-
-
 def _visible(query: Select, user: User | None) -> Select:
     """Everyone sees public challenges; a city's staff also see their own drafts."""
-    city_ids = _user_city_ids(user)
+    city_ids = accounts.city_ids(user)
     condition = Challenge.status.in_(PUBLIC_STATUSES)
     if city_ids:
         condition = or_(condition, Challenge.city_id.in_(city_ids))
@@ -121,7 +115,7 @@ def list_query(user: User | None, filters: Filters) -> Select:
     cosponsors = cosponsor_counts().label("cosponsor_count")
     query = _visible(select(Challenge, datasets, cosponsors), user)
     if filters.mine:
-        query = query.where(Challenge.city_id.in_(_user_city_ids(user) or [-1]))
+        query = query.where(Challenge.city_id.in_(accounts.city_ids(user) or [-1]))
     if not filters.include_own_drafts:
         query = query.where(Challenge.status != ChallengeStatus.DRAFT)
     if filters.year:

@@ -34,7 +34,7 @@ from pilots.models import (
 )
 from pilots.models.challenge import PUBLIC_STATUSES
 from pilots.models.city_status import FIRST_ASSESSMENT_YEAR, MATURITY_DOMAINS, PRINCIPLES, SCORES
-from pilots.services import audit, workspaces
+from pilots.services import accounts, audit, workspaces
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.transaction import check_version, unit_of_work
 
@@ -74,16 +74,10 @@ def city_id_of(slug: str | None) -> int | None:
     return db.session.scalar(select(City.id).where(City.slug == slug))
 
 
-def _user_city_ids(user: User | None) -> list[int]:
-    if user is None or not user.is_authenticated:
-        return []
-    return [membership.city_id for membership in user.memberships]
-
-
 def _visible_challenges(user: User | None):
     """Everyone sees public challenges; a city's staff also see their own drafts."""
     condition = Challenge.status.in_(PUBLIC_STATUSES)
-    city_ids = _user_city_ids(user)
+    city_ids = accounts.city_ids(user)
     if city_ids:
         condition = or_(condition, Challenge.city_id.in_(city_ids))
     return condition

@@ -55,8 +55,8 @@ from pilots.models import (
     User,
 )
 from pilots.models.city_status import MATURITY_DOMAINS
+from pilots.services import accounts, voting, workspaces
 from pilots.services import challenges as challenge_service
-from pilots.services import voting, workspaces
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,6 @@ class Table(NamedTuple):
 
 
 NO_FILTERS = ExportFilters()
-
-
-def _user_city_ids(user: User | None) -> list[int]:
-    if user is None or not user.is_authenticated:
-        return []
-    return [membership.city_id for membership in user.memberships]
 
 
 def _year_range(column, year: int):
@@ -154,7 +148,7 @@ BALLOT_HEADERS = (
 def ballots(user: User, filters: ExportFilters = NO_FILTERS, locale: str = "nl") -> Table:
     """One row per city × challenge × criterion score, from the submitted ballots of published rounds. A round
     that keeps its ballots confidential shows only the user's own cities' ballots. One query."""
-    own = _user_city_ids(user)
+    own = accounts.city_ids(user)
     confidential_ok = Ballot.city_id.in_(own) if own else false()
     criterion_name = Criterion.name_en if locale == "en" else Criterion.name_nl
     query = (

@@ -105,7 +105,7 @@ def _leading(user: User, on: date) -> list[Item]:
 
 
 def _failing_datasets(user: User) -> list[Item]:
-    city_ids = [m.city_id for m in user.memberships]
+    city_ids = user.city_ids
     if not city_ids:
         return []
     rows = db.session.execute(
