@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from pilots.extensions import db
+from pilots.services import errors as service_errors
 
 API_PREFIX = "/api/"
 
@@ -55,6 +56,15 @@ def register(app: Flask) -> None:
             body, code = response
             return body, code, {"Allow": ", ".join(error.valid_methods)}
         return response
+
+    # A service that finds no such object, or refuses the actor, ends the request the same way everywhere.
+    @app.errorhandler(service_errors.NotFound)
+    def not_found(error: service_errors.NotFound):
+        return render_error(404)
+
+    @app.errorhandler(service_errors.Forbidden)
+    def forbidden(error: service_errors.Forbidden):
+        return render_error(403)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

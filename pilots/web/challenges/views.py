@@ -243,11 +243,7 @@ def _openness(dataset):
 
 
 def _visible_or_404(challenge_id: int) -> Challenge:
-    try:
-        return service.get_visible(challenge_id, current_user)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    return service.get_visible(challenge_id, current_user)
 
 
 @bp.get("/<int:challenge_id>")
@@ -337,11 +333,7 @@ def new_dataset(challenge_id: int):
 @allow(OWN_CITY)
 def edit_dataset(challenge_id: int, dataset_id: int):
     challenge = _visible_or_404(challenge_id)
-    try:
-        dataset = service.get_dataset(challenge.id, dataset_id)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    dataset = service.get_dataset(challenge.id, dataset_id)
     form = _dataset_form(DatasetForm(obj=dataset if request.method == "GET" else None))
     if request.method == "GET":
         form.version.data = str(dataset.version)
@@ -412,11 +404,7 @@ def comment(challenge_id: int):
 @allow(SIGNED_IN)
 def edit_comment(challenge_id: int, comment_id: int):
     challenge = _visible_or_404(challenge_id)
-    try:
-        comment = service.get_comment(challenge.id, comment_id)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    comment = service.get_comment(challenge.id, comment_id)
     if comment.author_id != current_user.id:
         abort(403)
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_MINUTES"])

@@ -15,7 +15,6 @@ from pilots.models.city_status import MATURITY_DOMAINS, PRINCIPLES
 from pilots.security.access import ADMIN, SIGNED_IN, allow, staff_of
 from pilots.services import city_status as service
 from pilots.services import voting
-from pilots.services.errors import ServiceError
 from pilots.vocabularies import CHALLENGE_STATUS_LABELS, FILE_TYPES, LICENCES, ROUND_PHASE_LABELS, THEMES, openness
 from pilots.web.admin.forms import parse_version
 from pilots.web.cities import charts
@@ -27,7 +26,7 @@ from pilots.web.cities.forms import (
     CharterForm,
     MaturityForm,
 )
-from pilots.web.support import flash_service_error, form_status, submit_form, translated
+from pilots.web.support import form_status, submit_form, translated
 from pilots.web.workspaces.forms import ROLE_LABELS, STAGE_LABELS
 
 bp = Blueprint("cities", __name__, url_prefix="/cities")
@@ -53,11 +52,7 @@ def _locale() -> str:
 
 
 def _city_or_404(slug: str):
-    try:
-        return service.get_city_by_slug(slug)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    return service.get_city_by_slug(slug)
 
 
 @bp.get("")

@@ -13,10 +13,9 @@ from pilots.extensions import db
 from pilots.models import Delivery
 from pilots.security.access import SIGNED_IN, allow
 from pilots.services import challenges, notifications
-from pilots.services.errors import NotFound
 from pilots.services.notifications import KINDS, Kind
 from pilots.web.forms import ConfirmForm, choices
-from pilots.web.support import abort_for, button_action, page_argument, page_size
+from pilots.web.support import button_action, page_argument, page_size
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -78,11 +77,7 @@ def preferences():
 @bp.post("/follow/challenge/<int:challenge_id>")
 @allow(SIGNED_IN)
 def follow_challenge(challenge_id: int):
-    try:
-        challenge = challenges.get_visible(challenge_id, current_user)
-    except NotFound as error:
-        abort_for(error)
-        raise
+    challenge = challenges.get_visible(challenge_id, current_user)  # none such or not visible: 404
     following = request.form.get("follow") == "1"
     button_action(
         lambda: notifications.follow(current_user, challenge, following),

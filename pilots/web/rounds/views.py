@@ -37,11 +37,7 @@ CITY_VOTER = voter_of(_city_id, name="voter of the city")
 
 
 def _round_or_404(round_id: int):
-    try:
-        return voting.get_round(round_id)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    return voting.get_round(round_id)
 
 
 def _locale() -> str:
@@ -182,11 +178,7 @@ def new_criterion(round_id: int):
 @allow(STEERING)
 def edit_criterion(round_id: int, criterion_id: int):
     round_ = _round_or_404(round_id)
-    try:
-        criterion = voting.get_criterion(round_, criterion_id)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    criterion = voting.get_criterion(round_, criterion_id)
     form = CriterionForm(obj=criterion if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(round_.version)
@@ -273,11 +265,7 @@ def _ballot_context(round_, city_slug: str):
     city = db.session.scalar(select(City).where(City.slug == city_slug))
     if city is None:
         abort(404)
-    try:
-        ballot = voting.get_ballot(round_, city.id)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    ballot = voting.get_ballot(round_, city.id)
     return city, ballot
 
 

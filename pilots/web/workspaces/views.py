@@ -52,11 +52,7 @@ LABELS = {
 
 
 def _pilot_or_404(pilot_id: int):
-    try:
-        return service.get_pilot(pilot_id)
-    except ServiceError as error:
-        flash_service_error(error)
-        raise
+    return service.get_pilot(pilot_id)
 
 
 def _locale() -> str:
