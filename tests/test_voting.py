@@ -484,3 +484,20 @@ def test_unknown_round(client, world):
 def test_cities_count(in_app, world):
     with in_app() as session:
         assert session.scalar(select(func.count(City.id))) == 3
+
+
+@pytest.mark.parametrize(
+    ("phase", "editable"),
+    [(RoundPhase.DRAFT, True), (RoundPhase.PROPOSALS_OPEN, True), (RoundPhase.VOTING_OPEN, False), (RoundPhase.CLOSED, False)],
+)
+def test_criteria_are_editable_until_voting_opens_and_only_by_the_committee(make_round, in_app, world, client, phase, editable):
+    round_id = make_round(phase)
+    with in_app() as session:
+        round_ = session.get(Round, round_id)
+        assert voting.criteria_editable(round_) is editable
+        assert voting.can_edit_criteria(session.get(User, world["steering"]), round_) is editable
+        assert voting.can_edit_criteria(session.get(User, world["gent"]), round_) is False
+    signed_in(client, "steering@example.org")
+    page = client.get(f"/rounds/{round_id}").text
+    assert (f'href="/rounds/{round_id}/criteria/new"' in page) is editable
+    assert (f'href="/rounds/{round_id}/weights"' in page) is editable

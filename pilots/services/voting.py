@@ -273,8 +273,17 @@ class CriterionData:
     integer_scale: bool = True
 
 
+def criteria_editable(round_: Round) -> bool:
+    """Criteria and weights change until voting opens; then they are frozen with the ballots."""
+    return not round_.at_least(RoundPhase.VOTING_OPEN)
+
+
+def can_edit_criteria(user: User | None, round_: Round) -> bool:
+    return bool(user is not None and getattr(user, "is_steering", False) and criteria_editable(round_))
+
+
 def _criteria_editable(round_: Round) -> None:
-    if round_.at_least(RoundPhase.VOTING_OPEN):
+    if not criteria_editable(round_):
         raise ServiceError(_l("The criteria are frozen once voting opens."))
 
 

@@ -127,6 +127,8 @@ def detail(round_id: int):
         normalization_labels=NORMALIZATION_LABELS,
         direction_labels=DIRECTION_LABELS,
         can_see_results=voting.can_see_results(current_user, round_),
+        can_edit_criteria=voting.can_edit_criteria(current_user, round_),
+        visible_ballots={b.id for b in ballots.values() if voting.can_see_ballot(current_user, round_, b)},
     )
 
 
