@@ -169,6 +169,7 @@ _INTEGERS = (
     "MAIL_RETRY_DELAY",
     "VOTING_REMINDER_DAYS",
 )
+_FLOATS = ("CONFORMANCE_TOTAL_TIMEOUT", "DATASET_MONITORING_WINDOW_HOURS")
 _FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
 _HOURS = ("DATASET_MONITORING_HOUR", "DIGEST_HOUR", "REMINDER_HOUR")
 
@@ -201,12 +202,10 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict:
             value = int(value)
         elif setting in _HOURS:
             value = "off" if value.strip().lower() == "off" else int(value)
-        elif setting == "DATASET_MONITORING_WINDOW_HOURS":
+        elif setting in _FLOATS:
             value = float(value)
         elif setting in _FLAGS:
             value = _flag(variable, value)
-        elif setting == "CONFORMANCE_TOTAL_TIMEOUT":
-            value = float(value)
         elif setting in ("CONFORMANCE_ALLOW", "TRUSTED_PROXY_ADDRESSES"):
             value = [item.strip() for item in value.split(",") if item.strip()]
         overrides[setting] = value

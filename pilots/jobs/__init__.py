@@ -149,21 +149,25 @@ def jobs() -> Jobs:
     return current_app.extensions[EXTENSION]
 
 
-def enqueue_in(delay: float, name: str, *args: Any) -> None:
-    """Start job ``name`` with ``args`` in ``delay`` seconds (raises QueueUnavailable like :func:`enqueue`)."""
-    try:
-        jobs().task(name).schedule(args, delay=delay)
-    except Exception as error:
-        log.exception("job %s could not be scheduled", name)
-        raise QueueUnavailable(str(error)) from error
-
-
 def enqueue(name: str, *args: Any) -> None:
     """Start job ``name`` with ``args`` in the background (at once, in memory:// mode)."""
+    _submit(name, args, delay=None)
+
+
+def enqueue_in(delay: float, name: str, *args: Any) -> None:
+    """Start job ``name`` with ``args`` in ``delay`` seconds (raises QueueUnavailable like :func:`enqueue`)."""
+    _submit(name, args, delay=delay)
+
+
+def _submit(name: str, args: tuple, delay: float | None) -> None:
     try:
-        jobs().task(name)(*args)
+        task = jobs().task(name)
+        if delay is None:
+            task(*args)
+        else:
+            task.schedule(args, delay=delay)
     except QueueUnavailable:
         raise
     except Exception as error:  # redis.ConnectionError, sqlite3.OperationalError …: the page must still answer
-        log.exception("job %s could not be enqueued", name)
+        log.exception("job %s could not be queued", name)
         raise QueueUnavailable(str(error)) from error

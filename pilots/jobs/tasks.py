@@ -76,11 +76,15 @@ def recheck_datasets() -> int:
 #: name -> job. A check does not retry: a failing endpoint is a result, not an error; a crash is logged.
 #: An e-mail is tried again while the mail server refuses or does not answer: after MAIL_RETRY_DELAY seconds
 #: (1 minute), then 2, 4, 8 and 16 times as long.
+def _email(function) -> Job:
+    return Job(function, retries=5, retry_delay="MAIL_RETRY_DELAY", retry_backoff=2)
+
+
 JOBS: dict[str, Job] = {
     "check_dataset": Job(check_dataset),
-    "send_password_reset": Job(send_password_reset, retries=5, retry_delay="MAIL_RETRY_DELAY", retry_backoff=2),
-    "send_invitation": Job(send_invitation, retries=5, retry_delay="MAIL_RETRY_DELAY", retry_backoff=2),
-    "send_notification_emails": Job(send_notification_emails, retries=5, retry_delay="MAIL_RETRY_DELAY", retry_backoff=2),
+    "send_password_reset": _email(send_password_reset),
+    "send_invitation": _email(send_invitation),
+    "send_notification_emails": _email(send_notification_emails),
 }
 
 #: name -> job the workers start by the clock (once a day whatever the number of workers).

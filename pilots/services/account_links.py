@@ -79,10 +79,7 @@ def request_password_reset(email: str, ip: str | None = None) -> None:
     address = accounts.normalise_email(email)[:254]
     with unit_of_work():
         audit.record(None, "user.password_reset_requested", "user", None, email=address, ip=ip)
-    try:
-        jobs.enqueue("send_password_reset", address)
-    except jobs.QueueUnavailable:
-        raise ServiceError(QUEUE_DOWN) from None
+    _enqueue("send_password_reset", address)
 
 
 def send_password_reset(email: str) -> bool:
@@ -93,6 +90,14 @@ def send_password_reset(email: str) -> bool:
     minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
     _send_link(user, Purpose.RESET, _l("Choose a new password for Datapilots"), minutes=minutes)
     return True
+
+
+def _enqueue(job: str, *args) -> None:
+    """Queue the e-mail job; a queue that does not answer is a message for the user (QUEUE_DOWN)."""
+    try:
+        jobs.enqueue(job, *args)
+    except jobs.QueueUnavailable:
+        raise ServiceError(QUEUE_DOWN) from None
 
 
 def _send_link(user: User, purpose: Purpose, subject, **context) -> None:
@@ -110,10 +115,7 @@ def invite(actor: User, user_id: int) -> None:
         raise ServiceError(_l("This platform does not send e-mail (no mail server is configured)."))
     with unit_of_work():
         audit.record(actor, "user.invited", "user", user.id, email=user.email)
-    try:
-        jobs.enqueue("send_invitation", user.id, actor.id)
-    except jobs.QueueUnavailable:
-        raise ServiceError(QUEUE_DOWN) from None
+    _enqueue("send_invitation", user.id, actor.id)
 
 
 def send_invitation(user_id: int, actor_id: int | None) -> bool:

@@ -28,7 +28,7 @@ from pilots.models import (
     User,
 )
 from pilots.models.pilot import pilot_leads
-from pilots.services import workspaces
+from pilots.services import voting, workspaces
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _ballots(user: User) -> list[Item]:
         .order_by(Round.voting_deadline.nulls_last(), Round.id, City.name)
     )
     return [
-        Item("ballot", f"/rounds/{round_id}/ballots/{slug}", {"year": year, "city": name, "deadline": deadline})
+        Item("ballot", voting.ballot_link(round_id, slug), {"year": year, "city": name, "deadline": deadline})
         for round_id, year, deadline, slug, name in rows
     ]
 

@@ -28,7 +28,6 @@ from pilots.extensions import db
 from pilots.models import (
     Challenge,
     CityRole,
-    CoSponsorship,
     Delivery,
     Follow,
     Membership,
@@ -213,15 +212,19 @@ def _explicit(subject_type: str, subject_id: int) -> dict[int, bool]:
     return {user_id: following for user_id, following in rows}
 
 
-def _automatic_challenge_followers(challenge: Challenge) -> set[int]:
-    sponsor_cities = db.session.scalars(select(CoSponsorship.city_id).where(CoSponsorship.challenge_id == challenge.id))
-    return city_staff([challenge.city_id, *sponsor_cities])
+def _followed_by_cities(challenge: Challenge) -> set[int]:
+    """The cities whose staff follow the challenge without asking: the proposing one and the co-sponsors."""
+    return {challenge.city_id, *(sponsorship.city_id for sponsorship in challenge.cosponsors)}
+
+
+def _own_follow(user_id: int, challenge_id: int):
+    return (Follow.user_id == user_id, Follow.subject_type == "challenge", Follow.subject_id == challenge_id)
 
 
 def challenge_followers(challenge: Challenge) -> set[int]:
     """The proposing and co-sponsoring cities' staff, plus who chose to follow, minus who chose not to."""
     explicit = _explicit("challenge", challenge.id)
-    followers = _automatic_challenge_followers(challenge) | {user_id for user_id, on in explicit.items() if on}
+    followers = city_staff(_followed_by_cities(challenge)) | {user_id for user_id, on in explicit.items() if on}
     followers -= {user_id for user_id, on in explicit.items() if not on}
     if not followers:
         return set()
@@ -232,14 +235,10 @@ def challenge_followers(challenge: Challenge) -> set[int]:
 def is_following(user: User | None, challenge: Challenge) -> bool:
     if user is None or not user.is_authenticated:
         return False
-    explicit = db.session.scalar(
-        select(Follow.following).where(
-            Follow.user_id == user.id, Follow.subject_type == "challenge", Follow.subject_id == challenge.id
-        )
-    )
+    explicit = db.session.scalar(select(Follow.following).where(*_own_follow(user.id, challenge.id)))
     if explicit is not None:
         return explicit
-    return user.id in _automatic_challenge_followers(challenge)
+    return bool(set(user.city_ids) & _followed_by_cities(challenge))
 
 
 def can_follow(user: User | None, challenge: Challenge) -> bool:
@@ -251,9 +250,7 @@ def follow(user: User, challenge: Challenge, following: bool) -> None:
     if following and not can_follow(user, challenge):
         raise ServiceError(_l("Only submitted challenges can be followed."))
     with unit_of_work():
-        row = db.session.scalar(
-            select(Follow).where(Follow.user_id == user.id, Follow.subject_type == "challenge", Follow.subject_id == challenge.id)
-        )
+        row = db.session.scalar(select(Follow).where(*_own_follow(user.id, challenge.id)))
         if row is None:
             db.session.add(Follow(user_id=user.id, subject_type="challenge", subject_id=challenge.id, following=following))
         else:
@@ -383,10 +380,6 @@ def send_digests() -> int:
 
 def list_query(user: User):
     return select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-
-
-def unread_count(user: User) -> int:
-    return int(user.unread_notifications or 0)
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:

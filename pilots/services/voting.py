@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -26,6 +26,7 @@ from pilots.models import (
     City,
     Criterion,
     Direction,
+    Notification,
     Pilot,
     Round,
     RoundPhase,
@@ -34,8 +35,9 @@ from pilots.models import (
     User,
     utcnow,
 )
-from pilots.services import audit, workspaces
+from pilots.services import audit, notifications, workspaces
 from pilots.services.errors import Forbidden, NotFound, ServiceError
+from pilots.services.notifications import Kind
 from pilots.services.transaction import check_version, unit_of_work
 
 METHODS = ranking.METHODS
@@ -479,17 +481,19 @@ def advance(actor: User | None, round_id: int, expected_phase: RoundPhase) -> Ro
     return round_
 
 
+def ballot_link(round_id: int, city_slug: str) -> str:
+    """The path of a city's ballot (notifications and the home page link to it)."""
+    return f"/rounds/{round_id}/ballots/{city_slug}"
+
+
 def _notify_phase(actor: User | None, round_: Round) -> None:
     """Voting opens: each city's voters hear of their ballot. Results published: everyone involved."""
-    from pilots.services import notifications
-    from pilots.services.notifications import Kind
-
     if round_.phase is RoundPhase.VOTING_OPEN:
         for ballot in round_.ballots:
             notifications.notify(
                 Kind.VOTING_OPEN,
                 notifications.city_voters(ballot.city_id),
-                f"/rounds/{round_.id}/ballots/{ballot.city.slug}",
+                ballot_link(round_.id, ballot.city.slug),
                 {"year": round_.year, "city": ballot.city.name},
                 actor,
             )
@@ -506,15 +510,11 @@ def _notify_phase(actor: User | None, round_: Round) -> None:
 def remind_voters(on: date, days_before: int) -> int:
     """Once per round and city: the voters of a city whose ballot is not submitted hear that voting closes
     soon, when the deadline is ``days_before`` days away or closer. Returns how many cities were reminded."""
-    from pilots.models import Notification
-    from pilots.services import notifications
-    from pilots.services.notifications import Kind
-
     rounds = db.session.scalars(
         select(Round).where(
             Round.phase == RoundPhase.VOTING_OPEN,
             Round.voting_deadline >= on,
-            Round.voting_deadline <= date.fromordinal(on.toordinal() + days_before),
+            Round.voting_deadline <= on + timedelta(days=days_before),
         )
     ).all()
     reminded = 0
@@ -522,7 +522,7 @@ def remind_voters(on: date, days_before: int) -> int:
         ballots = db.session.scalars(
             select(Ballot).where(Ballot.round_id == round_.id, Ballot.status != BallotStatus.SUBMITTED).order_by(Ballot.id)
         ).all()
-        links = {ballot.id: f"/rounds/{round_.id}/ballots/{ballot.city.slug}" for ballot in ballots}
+        links = {ballot.id: ballot_link(round_.id, ballot.city.slug) for ballot in ballots}
         already = set(
             db.session.scalars(
                 select(Notification.link).where(

@@ -89,8 +89,12 @@ def button_action(action: Callable[[], object], success: str) -> None:
     """A state-changing button (an empty form with its CSRF token): run the service, flash the outcome."""
     from pilots.web.forms import ConfirmForm
 
-    if not ConfirmForm().validate_on_submit():
-        return
+    if ConfirmForm().validate_on_submit():
+        run_and_flash(action, success)
+
+
+def run_and_flash(action: Callable[[], object], success: str) -> None:
+    """Run the service; flash ``success``, or the refusal (a missing object or a forbidden act ends the request)."""
     try:
         action()
     except ServiceError as error:

@@ -24,6 +24,7 @@ from pilots.web.support import (
     form_status,
     page_argument,
     page_size,
+    run_and_flash,
     submit_form,
 )
 
@@ -93,7 +94,7 @@ def new_user():
         else:
             flash(_("Account %(email)s created.", email=user.email), "success")
             if invite:
-                button_action(
+                run_and_flash(
                     lambda: account_links.invite(current_user, user.id),
                     _("The invitation is on its way to %(email)s.", email=user.email),
                 )

@@ -15,7 +15,7 @@ from pilots.web.auth.forms import ChoosePasswordForm, ForgotPasswordForm, LoginF
 from pilots.web.errors import render_error
 from pilots.web.forms import ConfirmForm
 from pilots.web.i18n import SESSION_KEY
-from pilots.web.support import apply_service_error
+from pilots.web.support import apply_service_error, form_status
 from pilots.web.urls import safe_next_path
 
 bp = Blueprint("auth", __name__)
@@ -39,9 +39,7 @@ def login():
         device = throttle.known_device(account, request.cookies.get(throttle.DEVICE_COOKIE))
         refusal = throttle.register_attempt(account, request.remote_addr or "unknown", device)
         if refusal is not None:
-            message = UNKNOWN_BROWSER_LOCKED if refusal.unknown_browser else None
-            body, code = render_error(429, message)
-            return body, code, {"Retry-After": str(refusal.seconds)}
+            return _too_many(refusal.seconds, UNKNOWN_BROWSER_LOCKED if refusal.unknown_browser else None)
         user = accounts.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
         if user is None:
             form.password.errors.append(_("The email address or password is not correct."))
@@ -67,6 +65,12 @@ def login():
     return render_template("auth/login.html", form=form, can_reset=account_links.can_send_email()), status
 
 
+def _too_many(seconds: int, message=None):
+    """429 with the error page and how long to wait."""
+    body, code = render_error(429, message)
+    return body, code, {"Retry-After": str(seconds)}
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @allow(ANYONE)
 def forgot_password():
@@ -78,8 +82,7 @@ def forgot_password():
         account = accounts.normalise_email(form.email.data)
         wait = throttle.register_reset_request(account, request.remote_addr or "unknown")
         if wait is not None:
-            body, code = render_error(429)
-            return body, code, {"Retry-After": str(wait)}
+            return _too_many(wait)
         try:
             account_links.request_password_reset(form.email.data, ip=request.remote_addr)
         except ServiceError as error:
@@ -96,8 +99,7 @@ def forgot_password():
                 "info",
             )
             return redirect(url_for("auth.login"))
-    status = 400 if form.errors else 200
-    return render_template("auth/forgot_password.html", form=form), status
+    return render_template("auth/forgot_password.html", form=form), form_status(form)
 
 
 @bp.route("/password/new/<token>", methods=["GET", "POST"])
@@ -122,8 +124,7 @@ def choose_password(token: str):
                 logout_user()  # the change ended every session, this browser's too
             flash(_("Your password is saved. Sign in with it."), "success")
             return redirect(url_for("auth.login"))
-    status = 400 if form.errors else 200
-    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose.value), status
+    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose.value), form_status(form)
 
 
 @bp.post("/logout")

@@ -15,7 +15,7 @@ from pilots.security.access import SIGNED_IN, allow
 from pilots.services import challenges, notifications
 from pilots.services.notifications import KINDS, Kind
 from pilots.web.forms import ConfirmForm, choices
-from pilots.web.support import button_action, page_argument, page_size
+from pilots.web.support import button_action, form_status, page_argument, page_size
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -71,7 +71,7 @@ def preferences():
         notifications.set_preferences(current_user, {kind: Delivery(form[kind.value].data) for kind in Kind})
         flash(_("Your preferences are saved."), "success")
         return redirect(url_for("notifications.preferences"))
-    return render_template("notifications/preferences.html", form=form), 400 if form.errors else 200
+    return render_template("notifications/preferences.html", form=form), form_status(form)
 
 
 @bp.post("/follow/challenge/<int:challenge_id>")
