@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 
 from bench.harness import Context, benchmark
+from bench.synthetic import user_row
 from pilots.extensions import db
 from pilots.models import Notification, User, utcnow
 from pilots.services import notifications
@@ -19,22 +20,7 @@ def daily_digest(context: Context):
     with context.app.app_context():
         db.session.execute(
             insert(User),
-            [
-                {
-                    "email": f"digest{n}@bench.local",
-                    "name": f"Lezer {n}",
-                    "password_hash": "x",
-                    "session_token": f"digest-{n}",
-                    "locale": "nl" if n % 3 else "en",
-                    "active": True,
-                    "is_admin": False,
-                    "is_steering": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-                for n in range(users)
-            ],
+            [user_row(f"digest{n}@bench.local", f"Lezer {n}", "x", now, "nl" if n % 3 else "en") for n in range(users)],
         )
         ids = db.session.scalars(select(User.id).where(User.email.like("digest%@bench.local"))).all()
         db.session.execute(

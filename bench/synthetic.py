@@ -11,6 +11,22 @@ from pilots.extensions import db
 from pilots.models import City, CityKind, CityRole, Membership, User, utcnow
 
 
+def user_row(email: str, name: str, password_hash: str, now, locale: str = "nl", is_admin: bool = False) -> dict:
+    """One active account for a bulk ``insert(User)`` (the column defaults give it a session token)."""
+    return {
+        "email": email,
+        "name": name,
+        "password_hash": password_hash,
+        "locale": locale,
+        "active": True,
+        "is_admin": is_admin,
+        "is_steering": False,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+
+
 def programme(cities: int, users_per_city: int, seed: int = 2017) -> dict[str, int]:
     """Insert ``cities`` cities with ``users_per_city`` accounts each; return what was made."""
     rng = random.Random(seed)
@@ -37,18 +53,7 @@ def programme(cities: int, users_per_city: int, seed: int = 2017) -> dict[str, i
     db.session.execute(
         insert(User),
         [
-            {
-                "email": f"user{c}-{u}@bench.local",
-                "name": f"Gebruiker {c}-{u}",
-                "password_hash": password_hash,
-                "locale": "nl",
-                "active": True,
-                "is_admin": c == 0 and u == 0,
-                "is_steering": False,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
+            user_row(f"user{c}-{u}@bench.local", f"Gebruiker {c}-{u}", password_hash, now, is_admin=c == 0 and u == 0)
             for c in range(cities)
             for u in range(users_per_city)
         ],

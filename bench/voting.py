@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from bench.harness import Context, benchmark
+from bench.synthetic import user_row
 from pilots.extensions import db
 from pilots.models import (
     Ballot,
@@ -103,21 +104,7 @@ def _voters(prefix: str, city_ids: list[int]) -> list[int]:
     emails = [f"vote-{prefix}-{i:02d}@bench.local" for i in range(len(city_ids))]
     db.session.execute(
         insert(User),
-        [
-            {
-                "email": email,
-                "name": f"Stemmer {prefix} {i:02d}",
-                "password_hash": password_hash,
-                "locale": "nl",
-                "active": True,
-                "is_admin": False,
-                "is_steering": False,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
-            for i, email in enumerate(emails)
-        ],
+        [user_row(email, f"Stemmer {prefix} {i:02d}", password_hash, now) for i, email in enumerate(emails)],
     )
     ids = dict(db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
     user_ids = [ids[email] for email in emails]

@@ -72,3 +72,19 @@ def city(slug: str) -> City:
     if found is not None:
         return found
     return CityFactory(slug=slug, name=slug.replace("-", " ").title())
+
+
+def parking_dataset(title_nl: str, title_en: str = "", city: str = "gent"):
+    """What a city registers for its real-time parking dataset (workspaces.DatasetData)."""
+    from pilots.services.workspaces import DatasetData
+    from pilots.vocabularies import LICENCE_MODELLICENTIE
+
+    return DatasetData(
+        title_nl=title_nl,
+        title_en=title_en,
+        access_url=f"https://data.{city}.be/parking",
+        contact_email=f"open@{city}.be",
+        theme="TRAN",
+        file_type="RDF_TURTLE",
+        licence=LICENCE_MODELLICENTIE,
+    )

@@ -9,7 +9,7 @@ import pytest
 from pilots.models import CityRole, MilestoneStatus, ParticipantRole, PilotStatus, RoundPhase, User
 from pilots.services import home, workspaces
 from pilots.services.workspaces import MilestoneData, PilotData
-from pilots.vocabularies import LICENCE_MODELLICENTIE
+from tests import factories
 from tests.conftest import count_queries
 from tests.test_voting import fill_ballots, make_round, world  # noqa: F401 - fixtures
 
@@ -64,8 +64,6 @@ def led_pilot(in_app, make_user):
         "gent": make_user("gent@example.org", city="gent", role=CityRole.STAFF, locale="en"),
         "leuven": make_user("leuven@example.org", city="leuven", locale="en"),
     }
-    from tests import factories
-
     with in_app() as session:
         gent, leuven = factories.city("gent"), factories.city("leuven")
         steering = session.get(User, ids["steering"])
@@ -119,15 +117,7 @@ def test_a_citys_staff_see_its_failing_datasets(client, in_app, led_pilot):
             lead,
             led_pilot["pilot"],
             led_pilot["gent_city"],
-            workspaces.DatasetData(
-                title_nl="Bezetting",
-                title_en="Occupancy",
-                access_url="https://data.gent.be/parking",
-                contact_email="open@gent.be",
-                theme="TRAN",
-                file_type="RDF_TURTLE",
-                licence=LICENCE_MODELLICENTIE,
-            ),
+            factories.parking_dataset("Bezetting", "Occupancy"),
         )
         dataset_id = dataset.id
         workspaces.check_dataset(None, led_pilot["pilot"], dataset_id, lambda url, realtime: {"passed": False, "checks": []})

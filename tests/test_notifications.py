@@ -171,22 +171,12 @@ class TestPilotEvents:
     def test_a_dataset_failing_twice_tells_its_city_and_the_leads_once_and_its_recovery_too(
         self, in_app, people, pilot_id, outbox
     ):
-        from pilots.vocabularies import LICENCE_MODELLICENTIE
-
         with as_user(in_app, people["lead"]) as (_, lead):  # Gent leads the pilot: it takes part
             dataset_id = workspaces.add_dataset(
                 lead,
                 pilot_id,
                 people["gent_city"],
-                workspaces.DatasetData(
-                    title_nl="Bezetting parkings",
-                    title_en="Car park occupancy",
-                    access_url="https://data.gent.be/parking",
-                    contact_email="open@gent.be",
-                    theme="TRAN",
-                    file_type="RDF_TURTLE",
-                    licence=LICENCE_MODELLICENTIE,
-                ),
+                factories.parking_dataset("Bezetting parkings", "Car park occupancy"),
             ).id
 
         def run(*failing):
