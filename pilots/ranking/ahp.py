@@ -82,7 +82,9 @@ def ahp(matrix: Sequence[Sequence[float]] | FloatArray, tolerance: float = 0.05)
     lambda_max = float(values[principal].real)
     vector = np.abs(vectors[:, principal].real)
     weights = vector / vector.sum()
-    ci = (lambda_max - n) / (n - 1) if n > 2 else 0.0
+    # lambda_max >= n for every positive reciprocal matrix (Perron-Frobenius): below it is rounding (a consistent
+    # matrix gives n - 1e-15 with some BLAS builds), which must not show as a negative ratio ("-0.00").
+    ci = max(0.0, (lambda_max - n) / (n - 1)) if n > 2 else 0.0
     ri = RANDOM_INDEX[n]
     cr = ci / ri if ri > 0 else 0.0
     return AHPResult(weights=weights, lambda_max=lambda_max, ci=ci, ri=ri, cr=cr, inconsistent=cr > CR_THRESHOLD)

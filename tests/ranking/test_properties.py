@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import random
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pilots.ranking import METHODS, Ballot, Criterion, Options, Problem, SensitivityOptions, rank
+from pilots.ranking import METHODS, Ballot, Criterion, Options, Problem, SensitivityOptions, ahp, rank
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 IDS = st.text(alphabet="abcdefgh-é", min_size=1, max_size=4)
@@ -127,3 +128,14 @@ def test_the_ranking_is_a_strict_order_and_the_selection_its_head(problem, metho
     assert all(a >= b - 1e-9 * max(1.0, abs(a)) for a, b in itertools.pairwise(scores))
     for interval in result.weight_intervals.values():
         assert 0.0 <= interval.low <= interval.weight <= interval.high <= 1.0
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(st.floats(min_value=1, max_value=9), min_size=3, max_size=9))  # ratios on Saaty's scale
+def test_a_consistent_matrix_never_has_a_negative_consistency_ratio(raw):
+    """lambda_max >= n for a positive reciprocal matrix: a consistent one (a[i,j] = w_i / w_j) has CR exactly 0
+    whatever the rounding of the eigenvalue solver (the round page once read "consistency ratio -0.00")."""
+    weights = np.array(raw)
+    result = ahp(weights[:, None] / weights[None, :])
+    assert result.ci >= 0 and result.cr >= 0 and result.cr < 1e-9
+    assert f"{result.cr:.2f}" == "0.00"
