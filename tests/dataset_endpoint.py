@@ -4,6 +4,10 @@ Each path that matches ``pattern`` answers real-time data as Turtle (JSON-LD whe
 with CORS and caching headers, a licence, ``prov:generatedAtTime`` and a hydra link to the next page. It is
 plain HTTP: the one check it cannot pass is HTTPS, since the checker trusts only certifi's authorities. Every
 request is recorded (path, Accept and Origin headers), so a test can tell the checker really came.
+
+For the freshness rule, ``generated`` (the ``prov:generatedAtTime``; None leaves it out) and ``last_modified``
+(an HTTP date sent as ``Last-Modified``; None, the default, sends none) can be set when it starts or changed
+while it serves.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ TURTLE = """@prefix dct: <http://purl.org/dc/terms/> .
 @prefix ex: <https://example.org/data#> .
 
 <{url}> dct:license <{licence}> ;
-    prov:generatedAtTime "{generated}"^^xsd:dateTime ;
-    hydra:next <{url}?page=2> .
+{generated_line}    hydra:next <{url}?page=2> .
 
 {observations}
 """
+GENERATED_LINE = '    prov:generatedAtTime "{generated}"^^xsd:dateTime ;\n'
 JSON_LD = '{{"@id": "{url}", "http://purl.org/dc/terms/license": {{"@id": "{licence}"}}}}'
 
 
@@ -49,7 +53,10 @@ class _Handler(BaseHTTPRequestHandler):
             media_type, body = "application/ld+json", JSON_LD.format(url=url, licence=LICENCE)
         else:
             media_type = "text/turtle; charset=utf-8"
-            body = TURTLE.format(url=url, licence=LICENCE, generated=self.server.generated, observations=self.server.observations)
+            generated = self.server.generated
+            generated_line = "" if generated is None else GENERATED_LINE.format(generated=generated)
+            body = TURTLE.format(url=url, licence=LICENCE, generated_line=generated_line, observations=self.server.observations)
+        last_modified = self.server.last_modified
         data = body.encode()
         self.send_response(200)
         self.send_header("Content-Type", media_type)
@@ -57,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Cache-Control", "public, max-age=60")
         self.send_header("Vary", "Accept")
+        if last_modified is not None:
+            self.send_header("Last-Modified", last_modified)
         self.end_headers()
         if with_body:
             self.wfile.write(data)
@@ -67,7 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     pattern: str
-    generated: str
+    generated: str | None
+    last_modified: str | None
     observations: str
     requests: list[dict]
 
@@ -75,9 +85,10 @@ class _Server(ThreadingHTTPServer):
 class DatasetEndpoint:
     """``with DatasetEndpoint(pattern, generated, observations) as endpoint:`` serves until the block ends."""
 
-    def __init__(self, pattern: str, generated: str, observations: str) -> None:
+    def __init__(self, pattern: str, generated: str | None, observations: str, *, last_modified: str | None = None) -> None:
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.pattern, self.server.generated, self.server.observations = pattern, generated, observations
+        self.server.last_modified = last_modified
         self.server.requests = []
         self.thread = threading.Thread(target=self.server.serve_forever, name="dataset-endpoint", daemon=True)
 
@@ -93,6 +104,24 @@ class DatasetEndpoint:
     @property
     def requests(self) -> list[dict]:
         return self.server.requests
+
+    @property
+    def generated(self) -> str | None:
+        """The ``prov:generatedAtTime`` the Turtle document states (None: it states none)."""
+        return self.server.generated
+
+    @generated.setter
+    def generated(self, value: str | None) -> None:
+        self.server.generated = value
+
+    @property
+    def last_modified(self) -> str | None:
+        """The ``Last-Modified`` header sent with the document (None: no such header)."""
+        return self.server.last_modified
+
+    @last_modified.setter
+    def last_modified(self, value: str | None) -> None:
+        self.server.last_modified = value
 
     def __enter__(self) -> DatasetEndpoint:
         self.thread.start()

@@ -2,7 +2,9 @@
 
 Pure of Flask and the database (see docs/conformance.md). :func:`check_url` fetches the URL under a
 :class:`FetchPolicy` (address rules, allow-list, timeouts, size cap) and returns a :class:`CheckReport`:
-a checklist of :class:`Check` items, each ``"pass"``, ``"fail"`` or ``"n/a"`` with its evidence.
+a checklist of :class:`Check` items, each ``"pass"``, ``"fail"`` or ``"n/a"`` with its evidence: in English, and
+as a :class:`~pilots.conformance.messages.Message` (a key and its parameters) that a caller says in its own
+language.
 :func:`policy_from_config` builds the policy from the app's ``CONFORMANCE_*`` settings;
 :func:`pilots.conformance.cli.run` prints the report as JSON for ``flask check-url``.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from pilots.conformance.addresses import Refused, address_problem, validate_url
 from pilots.conformance.checker import ACCEPT, check_url
+from pilots.conformance.messages import Message
 from pilots.conformance.policy import FetchPolicy, policy_from_config
 from pilots.conformance.report import CHECK_IDS, FAIL, NOT_APPLICABLE, PASS, RESULTS, Check, CheckReport
 
@@ -24,6 +27,7 @@ __all__ = [
     "Check",
     "CheckReport",
     "FetchPolicy",
+    "Message",
     "Refused",
     "address_problem",
     "check_url",

@@ -16,6 +16,7 @@ import threading
 
 import httpx
 
+from pilots.conformance.messages import Message, Said, say
 from pilots.conformance.policy import FetchPolicy, IPAddress, normalise_host
 
 SCHEMES = ("http", "https")
@@ -26,37 +27,43 @@ LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 
 
-class Refused(Exception):
+class Refused(Said):
     """The URL or an address it leads to may not be fetched; the message says why, in plain words."""
 
 
 def address_problem(address: IPAddress) -> str | None:
     """Why ``address`` may not be connected to (``"loopback address"`` …), or None when it is public."""
+    problem = address_problem_message(address)
+    return None if problem is None else problem.english()
+
+
+def address_problem_message(address: IPAddress) -> Message | None:
+    """:func:`address_problem` as a message."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.scope_id:
-            return "IPv6 address with a zone"
+            return say("problem.zone")
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is None and address in NAT64:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
-            problem = address_problem(embedded)
-            return None if problem is None else f"{problem} (IPv4 {embedded} inside IPv6)"
+            problem = address_problem_message(embedded)
+            return None if problem is None else say("problem.embedded", problem=problem, address=str(embedded))
         if address.teredo:
-            return "Teredo tunnel address"
+            return say("problem.teredo")
     if address.is_unspecified:
-        return "unspecified address"
+        return say("problem.unspecified")
     if address.is_loopback:
-        return "loopback address"
+        return say("problem.loopback")
     if address.is_link_local:
-        return "link-local address"
+        return say("problem.link_local")
     if address.is_multicast:
-        return "multicast address"
+        return say("problem.multicast")
     if address.is_reserved:
-        return "reserved address"
+        return say("problem.reserved")
     if address.is_private:
-        return "private address"
+        return say("problem.private")
     if not address.is_global:
-        return "address that is not globally routable"
+        return say("problem.not_global")
     return None
 
 
@@ -81,20 +88,36 @@ def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise Refused(f"looking up {host} took longer than {timeout:g} s")
+        raise Refused(say("address.lookup_slow", host=host, seconds=float(timeout)))
     if "error" in outcome:
-        raise Refused(f"{host} could not be resolved: {outcome['error']}")
+        raise Refused(say("address.lookup_failed", host=host, reason=lookup_reason(outcome["error"])))  # type: ignore[arg-type]
     addresses: list[IPAddress] = []
     for text in outcome.get("addresses") or []:  # type: ignore[union-attr]
         try:
             address = ipaddress.ip_address(str(text))
         except ValueError:
-            raise Refused(f"{host} resolved to {text!r}, which is not an IP address") from None
+            raise Refused(say("address.not_an_ip", host=host, text=repr(text))) from None
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise Refused(f"{host} resolved to no address")
+        raise Refused(say("address.no_address", host=host))
     return addresses
+
+
+#: getaddrinfo's answers when the name server failed (the name may exist), as opposed to a name that is not found.
+NAME_SERVER_FAILED = frozenset(
+    code for code in (getattr(socket, name, None) for name in ("EAI_AGAIN", "EAI_FAIL")) if code is not None
+)
+
+
+def lookup_reason(error: BaseException) -> Message:
+    """Why a name could not be resolved, in plain words; the error as Python gave it is the detail."""
+    detail = str(error).strip() or type(error).__name__
+    if isinstance(error, socket.gaierror) and error.errno in NAME_SERVER_FAILED:
+        return say("net.lookup_error", detail=detail)
+    if isinstance(error, socket.gaierror | UnicodeError):
+        return say("net.name_not_found", detail=detail)
+    return say("net.lookup_error", detail=detail)
 
 
 def literal_address(host: str) -> IPAddress | None:
@@ -113,44 +136,44 @@ def check_host_syntax(host: str) -> None:
     """
     name = normalise_host(host)
     if not name:
-        raise Refused("the URL has no host")
+        raise Refused(say("address.no_host"))
     if ":" in name or "%" in name:
         address = literal_address(name)
         if address is None or "%" in name:
-            raise Refused(f"{host!r} is not a valid host (IPv6 zone identifiers and encoded characters are refused)")
+            raise Refused(say("address.bad_ip_literal", host=repr(host)))
         return
     labels = name.split(".")
     if NUMERIC_LABEL.match(labels[-1]):
         try:
             ipaddress.IPv4Address(name)
         except ValueError:
-            raise Refused(f"{host!r} looks like a number but is not an IPv4 address written as a.b.c.d") from None
+            raise Refused(say("address.odd_number", host=repr(host))) from None
         return
     if len(name) > 253 or not all(LABEL.match(label) for label in labels):
-        raise Refused(f"{host!r} is not a valid host name")
+        raise Refused(say("address.bad_host", host=repr(host)))
 
 
 def parse_url(url: object) -> httpx.URL:
     """Parse and check the URL's form (scheme, host, no credentials); raises :class:`Refused`."""
     if not isinstance(url, str) or not url.strip():
-        raise Refused("no URL given")
+        raise Refused(say("address.no_url"))
     text = url.strip()
     if len(text) > MAX_URL_LENGTH:
-        raise Refused(f"the URL is longer than {MAX_URL_LENGTH} characters")
+        raise Refused(say("address.too_long", max=MAX_URL_LENGTH))
     scheme = text.split(":", 1)[0].lower() if ":" in text else ""
     if scheme not in SCHEMES:
-        shown = f"{scheme}://" if scheme and scheme.isascii() and scheme.isalnum() else "this URL"
-        raise Refused(f"only http:// and https:// URLs can be checked, not {shown}")
+        shown = f"{scheme}://" if scheme and scheme.isascii() and scheme.isalnum() else say("address.this_url")
+        raise Refused(say("address.scheme", scheme=shown))
     try:
         parsed = httpx.URL(text)
     except (httpx.InvalidURL, TypeError, ValueError) as error:
-        raise Refused(f"not a valid URL: {error}") from None
+        raise Refused(say("address.invalid_url", detail=str(error))) from None
     if parsed.scheme not in SCHEMES:
-        raise Refused(f"only http:// and https:// URLs can be checked, not {parsed.scheme}://")
+        raise Refused(say("address.scheme", scheme=f"{parsed.scheme}://"))
     if parsed.userinfo:
-        raise Refused("URLs with a user name or password are not checked")
+        raise Refused(say("address.credentials"))
     if not parsed.host:
-        raise Refused("the URL has no host")
+        raise Refused(say("address.no_host"))
     check_host_syntax(parsed.raw_host.decode("ascii", "replace"))
     return parsed
 
@@ -171,12 +194,13 @@ def checked_addresses(host: str, port: int, policy: FetchPolicy, *, timeout: flo
     literal = literal_address(name)
     addresses = [literal] if literal is not None else resolve(name, port, policy.timeout if timeout is None else timeout)
     for address in addresses:
-        problem = address_problem(address)
+        problem = address_problem_message(address)
         if problem is None or policy.permits(name, address, port):
             continue
-        article = "an" if problem[0] in "aeiou" else "a"
-        subject = f"{address}" if literal is not None else f"{name} resolves to {address}, which"
-        raise Refused(f"{subject} is {article} {problem}, and it is not in the allow-list")
+        article = "an" if problem.english()[0] in "aeiou" else "a"  # for the English text only
+        if literal is not None:
+            raise Refused(say("address.refused_literal", address=str(address), article=article, problem=problem))
+        raise Refused(say("address.refused_name", host=name, address=str(address), article=article, problem=problem))
     return addresses
 
 

@@ -12,6 +12,7 @@ import rdflib
 from rdflib.namespace import XSD
 
 from pilots.conformance.fetch import ORIGIN, Fetched
+from pilots.conformance.messages import Message, count, say
 from pilots.conformance.rdf import FORMAT_NAMES, rdf_format
 from pilots.conformance.report import FAIL, NOT_APPLICABLE, PASS, Check
 
@@ -24,10 +25,10 @@ DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 
 LICENCE_PREDICATES = {DCT.license: "dct:license", CC.license: "cc:license"}
 HISTORY_PREDICATES = {HYDRA.next: "hydra:next", HYDRA.previous: "hydra:previous", HYDRA.search: "hydra:search"}
-#: The two licences the Flemish government recommends (shared/reference/smart-flanders.md).
+#: The two licences the Flemish government recommends (shared/reference/smart-flanders.md), and the message naming each.
 FLEMISH_LICENCES = {
-    "http://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0": "the Flemish model licence for free reuse",
-    "http://data.vlaanderen.be/id/licentie/creative-commons-zero-verklaring/v1.0": "the Flemish CC0 declaration",
+    "http://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0": "licence.flemish_model",
+    "http://data.vlaanderen.be/id/licentie/creative-commons-zero-verklaring/v1.0": "licence.flemish_cc0",
 }
 
 #: Structured, machine-readable media types that are not RDF (RDF types come from rdf.RDF_FORMATS).
@@ -56,63 +57,67 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def not_checked(fetched: Fetched) -> str:
+def not_checked(fetched: Fetched) -> Message:
     """Why a check that needs a 2xx answer could not look at one."""
     if fetched.refused:
-        return "not checked: the request was refused"
+        return say("not_checked.refused")
     if fetched.status is None:
-        return f"not checked: no answer ({fetched.error})" if fetched.error else "not checked: no answer"
+        return say("not_checked.no_answer_because", error=fetched.problem) if fetched.error else say("not_checked.no_answer")
     if not fetched.answered:
-        return f"not checked: the URL answered HTTP {fetched.status}"
-    return "not checked"
+        return say("not_checked.status", status=fetched.status)
+    return say("not_checked")
 
 
-def where(fetched: Fetched) -> str:
-    return f" (at {fetched.final_url}, after {plural(fetched.redirects, 'redirect')})" if fetched.redirects else ""
+def where(fetched: Fetched) -> Message | str:
+    if not fetched.redirects:
+        return ""
+    return say("where", url=fetched.final_url, redirects=count("count.redirects", fetched.redirects))
 
 
 def check_reachable(fetched: Fetched) -> Check:
     """The URL answers 2xx (after at most ``max_redirects`` redirects) with a body we could read."""
     status = f"HTTP {fetched.status} {fetched.reason}".rstrip()
     if fetched.ok:
-        size = "" if fetched.body is None else f", {plural(len(fetched.body), 'byte')}"
-        via = f" from {fetched.final_url} after {plural(fetched.redirects, 'redirect')}" if fetched.redirects else ""
-        return Check("reachable", PASS, f"{status}{via}{size}")
+        size = "" if fetched.body is None else say("reachable.size", bytes=count("count.bytes", len(fetched.body)))
+        via = (
+            say("reachable.via", url=fetched.final_url, redirects=count("count.redirects", fetched.redirects))
+            if fetched.redirects
+            else ""
+        )
+        return Check.said("reachable", PASS, say("reachable.pass", status=status, via=via, size=size))
     if fetched.refused:
-        return Check("reachable", FAIL, f"refused: {fetched.error}{where(fetched)}")
+        return Check.said("reachable", FAIL, say("reachable.refused", reason=fetched.problem, where=where(fetched)))
     if fetched.answered:
-        return Check("reachable", FAIL, f"{status}, but the body could not be read: {fetched.error}")
+        return Check.said("reachable", FAIL, say("reachable.unreadable", status=status, error=fetched.problem))
     if fetched.error:
-        return Check("reachable", FAIL, f"{fetched.error}{where(fetched)}")
-    return Check("reachable", FAIL, f"{status}{where(fetched)}")
+        return Check.said("reachable", FAIL, say("reachable.error", error=fetched.problem, where=where(fetched)))
+    return Check.said("reachable", FAIL, say("reachable.status", status=status, where=where(fetched)))
 
 
 def check_https(fetched: Fetched) -> Check:
     """The answer came over HTTPS (judged on the final URL, after redirects)."""
     if fetched.status is None:
-        return Check("https", FAIL, not_checked(fetched))
+        return Check.said("https", FAIL, not_checked(fetched))
     final = fetched.final_url
     if final.lower().startswith("https://"):
-        came = " (redirected from http://)" if fetched.chain and fetched.chain[0].lower().startswith("http://") else ""
-        return Check("https", PASS, f"served over HTTPS: {final}{came}")
-    return Check("https", FAIL, f"served over plain HTTP: {final}")
+        came = say("https.upgraded") if fetched.chain and fetched.chain[0].lower().startswith("http://") else ""
+        return Check.said("https", PASS, say("https.pass", url=final, upgraded=came))
+    return Check.said("https", FAIL, say("https.fail", url=final))
 
 
 def check_cors(fetched: Fetched) -> Check:
     """``Access-Control-Allow-Origin`` lets web apps on any site read the answer."""
     if not fetched.answered:
-        return Check("cors", FAIL, not_checked(fetched))
+        return Check.said("cors", FAIL, not_checked(fetched))
     value = fetched.headers.get("access-control-allow-origin")
     if value is None:
-        return Check("cors", FAIL, "no Access-Control-Allow-Origin header: web apps on other sites cannot read the data")
+        return Check.said("cors", FAIL, say("cors.missing"))
     value = value.strip()
     if value == "*":
-        return Check("cors", PASS, "Access-Control-Allow-Origin: *")
+        return Check.said("cors", PASS, say("cors.any"))
     if value == ORIGIN:
-        return Check("cors", PASS, f"Access-Control-Allow-Origin echoes the request's Origin ({ORIGIN})")
-    return Check(
-        "cors", FAIL, f"Access-Control-Allow-Origin: {value!r} lets only that origin read the data; public data needs '*'"
-    )
+        return Check.said("cors", PASS, say("cors.echo", origin=ORIGIN))
+    return Check.said("cors", FAIL, say("cors.one_origin", value=repr(value)))
 
 
 def cache_directives(value: str) -> dict[str, str]:
@@ -127,23 +132,22 @@ def cache_directives(value: str) -> dict[str, str]:
 def check_caching(fetched: Fetched) -> Check:
     """``Cache-Control`` with a positive ``max-age`` (or ``s-maxage``), or an ``ETag``; ``no-store`` fails."""
     if not fetched.answered:
-        return Check("caching", FAIL, not_checked(fetched))
+        return Check.said("caching", FAIL, not_checked(fetched))
     cache_control = ", ".join(fetched.headers.get_list("cache-control"))
     etag = fetched.headers.get("etag")
     directives = cache_directives(cache_control)
     if "no-store" in directives:
-        return Check("caching", FAIL, f"Cache-Control: {cache_control} forbids caching")
+        return Check.said("caching", FAIL, say("caching.no_store", value=cache_control))
     ages = [directives[key] for key in ("s-maxage", "max-age") if key in directives]
     max_age = max((int(age) for age in ages if age.isdigit()), default=0)
-    found = []
+    if max_age > 0 and etag:
+        return Check.said("caching", PASS, say("caching.both", value=cache_control, etag=etag))
     if max_age > 0:
-        found.append(f"Cache-Control: {cache_control}")
+        return Check.said("caching", PASS, say("caching.max_age", value=cache_control))
     if etag:
-        found.append(f"ETag: {etag}")
-    if found:
-        return Check("caching", PASS, "; ".join(found))
-    seen = f" (Cache-Control: {cache_control})" if cache_control else ""
-    return Check("caching", FAIL, f"no Cache-Control max-age and no ETag{seen}")
+        return Check.said("caching", PASS, say("caching.etag", value=etag))
+    seen = say("caching.seen", value=cache_control) if cache_control else ""
+    return Check.said("caching", FAIL, say("caching.missing", seen=seen))
 
 
 def machine_readable(media_type: str) -> bool:
@@ -155,16 +159,16 @@ def machine_readable(media_type: str) -> bool:
 def check_media_type(fetched: Fetched) -> Check:
     """The ``Content-Type`` names a machine-readable format (RDF or another structured format)."""
     if not fetched.answered:
-        return Check("media_type", FAIL, not_checked(fetched))
+        return Check.said("media_type", FAIL, not_checked(fetched))
     media_type = fetched.media_type
     fmt = rdf_format(media_type)
     if fmt is not None:
-        return Check("media_type", PASS, f"{media_type} (RDF: {FORMAT_NAMES[fmt]})")
+        return Check.said("media_type", PASS, say("media_type.rdf", media_type=media_type, format=FORMAT_NAMES[fmt]))
     if not media_type:
-        return Check("media_type", FAIL, "no Content-Type header")
+        return Check.said("media_type", FAIL, say("media_type.missing"))
     if machine_readable(media_type):
-        return Check("media_type", PASS, f"{media_type} (machine-readable, not RDF: the RDF checks do not apply)")
-    return Check("media_type", FAIL, f"{media_type} is not a machine-readable data format")
+        return Check.said("media_type", PASS, say("media_type.structured", media_type=media_type))
+    return Check.said("media_type", FAIL, say("media_type.not_data", media_type=media_type))
 
 
 def check_content_negotiation(first: Fetched, asked: str, second: Fetched) -> Check:
@@ -172,13 +176,13 @@ def check_content_negotiation(first: Fetched, asked: str, second: Fetched) -> Ch
     offered = first.media_type
     if second.answered and second.media_type == asked:
         vary = second.headers.get("vary", "") + "," + first.headers.get("vary", "")
-        note = "" if "accept" in vary.lower() else "; note: no 'Vary: Accept' header, so shared caches may mix the formats"
-        return Check("content_negotiation", PASS, f"offers {offered} and {asked} through the Accept header{note}")
+        note = "" if "accept" in vary.lower() else say("negotiation.no_vary")
+        return Check.said("content_negotiation", PASS, say("negotiation.pass", offered=offered, asked=asked, note=note))
     if second.answered:
-        got = second.media_type or "no media type"
-        return Check("content_negotiation", FAIL, f"asked for {asked} and got {got}: only {offered} seems to be offered")
-    reason = second.error or f"HTTP {second.status}"
-    return Check("content_negotiation", FAIL, f"asked for {asked}: {reason}")
+        got = second.media_type or say("no_media_type")
+        return Check.said("content_negotiation", FAIL, say("negotiation.other_type", asked=asked, got=got, offered=offered))
+    reason = second.problem if second.error else say("http_status", status=str(second.status))
+    return Check.said("content_negotiation", FAIL, say("negotiation.error", asked=asked, reason=reason))
 
 
 def document_nodes(urls: Iterable[str]) -> list[rdflib.URIRef]:
@@ -220,9 +224,9 @@ def owning_nodes(graph: rdflib.Graph, documents: list[rdflib.URIRef]) -> list[rd
     return found
 
 
-def licence_note(value: rdflib.term.Node) -> str:
-    name = FLEMISH_LICENCES.get(str(value))
-    return f" ({name})" if name else ""
+def licence_note(value: rdflib.term.Node) -> Message | str:
+    key = FLEMISH_LICENCES.get(str(value))
+    return say(key) if key else ""
 
 
 def check_licence(graph: rdflib.Graph, urls: Iterable[str]) -> Check:
@@ -234,18 +238,16 @@ def check_licence(graph: rdflib.Graph, urls: Iterable[str]) -> Check:
         for predicate, label in LICENCE_PREDICATES.items():
             for value in graph.objects(subject, predicate):
                 if isinstance(value, rdflib.URIRef):
-                    about = "this document" if subject in documents else f"{subject.n3()}, which this document is part of"
-                    return Check("licence", PASS, f"{label} <{value}>{licence_note(value)} about {about}")
+                    about = say("licence.this_document") if subject in documents else say("licence.part_of", subject=subject.n3())
+                    found = say("licence.pass", predicate=label, value=str(value), note=licence_note(value), about=about)
+                    return Check.said("licence", PASS, found)
                 not_uri.append(f"{label} {value.n3()}")
     if not_uri:
-        return Check(
-            "licence", FAIL, f"the licence is not a URI ({not_uri[0]}): a machine-readable licence is identified by its URI"
-        )
+        return Check.said("licence", FAIL, say("licence.not_uri", found=not_uri[0]))
     elsewhere = [subject for predicate in LICENCE_PREDICATES for subject in graph.subjects(predicate, None)]
-    hint = f"; a licence is stated about {elsewhere[0].n3()}, which is not this document" if elsewhere else ""
-    return Check(
-        "licence", FAIL, f"no dct:license or cc:license about this document (<{documents[-1] if documents else ''}>){hint}"
-    )
+    hint = say("licence.elsewhere", subject=elsewhere[0].n3()) if elsewhere else ""
+    document = str(documents[-1]) if documents else ""
+    return Check.said("licence", FAIL, say("licence.missing", document=document, hint=hint))
 
 
 def check_generated_at(graph: rdflib.Graph, urls: Iterable[str]) -> Check:
@@ -254,25 +256,27 @@ def check_generated_at(graph: rdflib.Graph, urls: Iterable[str]) -> Check:
     for document in documents:
         for value in graph.objects(document, PROV.generatedAtTime):
             if isinstance(value, rdflib.Literal) and value.datatype == XSD.dateTime and isinstance(value.value, datetime):
-                return Check("generated_at", PASS, f"prov:generatedAtTime {value}")
-            return Check("generated_at", FAIL, f"prov:generatedAtTime {value.n3()} is not an xsd:dateTime")
-    return Check("generated_at", FAIL, "no prov:generatedAtTime about this document")
+                return Check.said("generated_at", PASS, say("generated_at.pass", value=str(value)))
+            return Check.said("generated_at", FAIL, say("generated_at.not_datetime", value=value.n3()))
+    return Check.said("generated_at", FAIL, say("generated_at.missing"))
 
 
 def check_history_links(graph: rdflib.Graph) -> Check:
     """The document links its history pages: ``hydra:next``, ``hydra:previous`` or ``hydra:search`` anywhere."""
-    found = []
+    found: list[Message] = []
     for predicate, label in HISTORY_PREDICATES.items():
         for value in graph.objects(None, predicate):
-            shown = (
-                f"<{value}>" if isinstance(value, rdflib.URIRef) else "(a template)" if predicate == HYDRA.search else value.n3()
-            )
-            found.append(f"{label} {shown}")
+            if isinstance(value, rdflib.URIRef):
+                found.append(say("history_links.link", predicate=label, target=f"<{value}>"))
+            elif predicate == HYDRA.search:
+                found.append(say("history_links.template", predicate=label))
+            else:
+                found.append(say("history_links.link", predicate=label, target=value.n3()))
             break
     if found:
-        return Check("history_links", PASS, "; ".join(found))
-    return Check("history_links", FAIL, "no hydra:next, hydra:previous or hydra:search: the history pages are not linked")
+        return Check.said("history_links", PASS, say("history_links.pass", links=found))
+    return Check.said("history_links", FAIL, say("history_links.missing"))
 
 
-def not_applicable(check_id: str, evidence: str) -> Check:
-    return Check(check_id, NOT_APPLICABLE, evidence)
+def not_applicable(check_id: str, evidence: Message) -> Check:
+    return Check.said(check_id, NOT_APPLICABLE, evidence)

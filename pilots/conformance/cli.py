@@ -27,9 +27,9 @@ def exit_status(report: CheckReport) -> int:
     return EXIT_PASSED if report.passed else EXIT_FAILED
 
 
-def run(url: str, *, realtime: bool = False, policy: FetchPolicy, out: TextIO | None = None) -> int:
+def run(url: str, *, realtime: bool = False, policy: FetchPolicy, out: TextIO | None = None, frequency: str | None = None) -> int:
     """Check ``url``, print the report as JSON on ``out`` (default stdout) and return the exit status."""
-    report = check_url(url, realtime=realtime, policy=policy)
+    report = check_url(url, realtime=realtime, policy=policy, frequency=frequency)
     stream = out if out is not None else sys.stdout
     stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     stream.flush()
@@ -43,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("url", help="the dataset's URL (http:// or https://)")
     parser.add_argument("--realtime", action="store_true", help="the data is real-time: require prov:generatedAtTime")
+    parser.add_argument(
+        "--frequency", metavar="CODE", help="the declared update frequency (EU code such as DAILY): judges freshness"
+    )
     parser.add_argument("--allow", action="append", default=[], metavar="ENTRY", help="add to the allow-list (CIDR or host:port)")
     parser.add_argument("--timeout", type=float, help="seconds to connect and for each read")
     parser.add_argument("--max-bytes", type=int, help="largest body read")
@@ -51,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, config: Mapping[str, Any] | None = None, out: TextIO | None = None) -> int:
-    """``check-url [--realtime] [--allow ENTRY]... [--timeout S] [--max-bytes N] [--max-redirects N] URL``.
+    """``check-url [--realtime] [--frequency CODE] [--allow ENTRY]... [--timeout S] [--max-bytes N] [--max-redirects N] URL``.
 
     ``config`` (such as ``app.config``) gives the defaults through :func:`policy_from_config`; the options
     override them, and ``--allow`` entries are added to ``CONFORMANCE_ALLOW``. Returns the exit status.
@@ -77,7 +80,7 @@ def main(argv: Sequence[str] | None = None, *, config: Mapping[str, Any] | None 
     except ValueError as error:
         sys.stderr.write(f"error: {error}\n")
         return EXIT_REFUSED
-    return run(args.url, realtime=args.realtime, policy=policy, out=out)
+    return run(args.url, realtime=args.realtime, policy=policy, out=out, frequency=args.frequency)
 
 
 if __name__ == "__main__":  # pragma: no cover

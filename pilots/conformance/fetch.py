@@ -16,7 +16,9 @@ a :class:`Fetched` with ``error`` set.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 import ssl
 import time
 import zlib
@@ -27,7 +29,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from pilots.conformance.addresses import Refused, checked_addresses, parse_url
+from pilots.conformance.addresses import Refused, checked_addresses, lookup_reason, parse_url
+from pilots.conformance.messages import Message, Said, say
 from pilots.conformance.policy import FetchPolicy, IPAddress
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -36,15 +39,15 @@ ORIGIN = "https://conformance-check.invalid"
 CHUNK = 64 * 1024
 
 
-class DeadlineExceeded(httpcore.TimeoutException):
+class DeadlineExceeded(Said, httpcore.TimeoutException):
     """The whole check ran out of time (``total_timeout``)."""
 
 
-class TooLarge(Exception):
+class TooLarge(Said):
     """The body is larger than the policy's ``max_bytes``."""
 
 
-class BodyError(Exception):
+class BodyError(Said):
     """The body could not be decoded (unknown or broken content encoding)."""
 
 
@@ -56,7 +59,7 @@ class Budget:
         self.deadline = time.monotonic() + total
 
     def expired(self) -> DeadlineExceeded:
-        return DeadlineExceeded(f"the check took longer than {self.total:g} s in all")
+        return DeadlineExceeded(say("fetch.deadline", seconds=float(self.total)))
 
     def limit(self, timeout: float | None) -> float:
         left = self.deadline - time.monotonic()
@@ -121,18 +124,18 @@ def check_peer(stream: httpcore.NetworkStream, expected: IPAddress) -> None:
     """Refuse the connection unless its socket is connected to ``expected``."""
     sock = stream.get_extra_info("socket")
     if sock is None:
-        raise Refused("could not verify which address the connection went to")
+        raise Refused(say("address.peer_unknown"))
     try:
         peer = sock.getpeername()
     except OSError as error:
-        raise Refused(f"could not verify which address the connection went to: {error}") from None
+        raise Refused(say("address.peer_unknown", detail=str(error))) from None
     text = str(peer[0] if isinstance(peer, tuple) else peer).split("%", 1)[0]
     try:
         actual = ipaddress.ip_address(text)
     except ValueError:
-        raise Refused(f"the connection went to {text!r}, not to the checked address {expected}") from None
+        raise Refused(say("address.peer_other", peer=repr(text), expected=str(expected))) from None
     if unmapped(actual) != unmapped(expected):
-        raise Refused(f"the connection went to {actual}, not to the checked address {expected}")
+        raise Refused(say("address.peer_other", peer=str(actual), expected=str(expected)))
 
 
 class PinningBackend(httpcore.NetworkBackend):
@@ -176,7 +179,7 @@ class PinningBackend(httpcore.NetworkBackend):
         return self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
 
     def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
-        raise Refused("connections over UNIX sockets are never made")
+        raise Refused(say("address.unix_socket"))
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -254,6 +257,18 @@ class Fetched:
     body: bytes | None = None
     error: str | None = None
     refused: bool = False
+    #: ``error`` as a message (None: a plain text, see :attr:`problem`).
+    error_message: Message | None = None
+
+    @property
+    def problem(self) -> Message:
+        """Why there is no usable answer, as a message (``error`` as a plain text when it has none)."""
+        if self.error_message is not None:
+            return self.error_message
+        return say("text", text=self.error or "")
+
+    def fail(self, message: Message) -> None:
+        self.error, self.error_message = message.english(), message
 
     @property
     def final_url(self) -> str:
@@ -281,28 +296,79 @@ def media_type_of(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def describe(error: BaseException, policy: FetchPolicy) -> str:
-    """A plain-words reason for a failed fetch."""
-    if isinstance(error, Refused | TooLarge | BodyError | DeadlineExceeded):
-        return str(error)
+def describe(error: BaseException, policy: FetchPolicy) -> Message:
+    """A plain-words reason for a failed fetch; the error as Python gave it is the message's detail."""
+    if isinstance(error, Said):
+        return error.message
+    seconds = float(policy.timeout)
     if isinstance(error, httpcore.ConnectTimeout | httpx.ConnectTimeout):
-        return f"timed out: no connection within {policy.timeout:g} s"
+        return say("net.connect_timeout", seconds=seconds)
     if isinstance(error, httpcore.ReadTimeout | httpx.ReadTimeout):
-        return f"timed out: no answer within {policy.timeout:g} s"
+        return say("net.read_timeout", seconds=seconds)
     if isinstance(error, httpcore.TimeoutException | httpx.TimeoutException):
-        return f"timed out after {policy.timeout:g} s"
+        return say("net.timeout", seconds=seconds)
     detail = str(error).strip() or type(error).__name__
     if isinstance(error, httpcore.ConnectError | httpx.ConnectError):
-        return f"could not connect: {detail}"
+        return say("net.could_not_connect", reason=network_reason(error))
     if isinstance(error, httpcore.RemoteProtocolError | httpx.RemoteProtocolError):
-        return f"the answer is not valid HTTP: {detail}"
+        return say("net.not_http", detail=detail)
     if isinstance(error, httpcore.ReadError | httpx.ReadError):
-        return f"the connection broke while reading: {detail}"
+        return say("net.read_broken", detail=detail)
     if isinstance(error, httpx.InvalidURL):
-        return f"not a valid URL: {detail}"
+        return say("net.invalid_url", detail=detail)
     if isinstance(error, httpcore.ProtocolError | httpcore.NetworkError | httpcore.UnsupportedProtocol | httpx.HTTPError):
-        return f"HTTP error: {detail}"
-    return f"unexpected error ({type(error).__name__}): {detail}"
+        return say("net.http_error", detail=detail)
+    return say("net.unexpected", detail=f"{type(error).__name__}: {detail}")
+
+
+#: errno values that say the server's network cannot be reached from here.
+UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
+#: Words of an error's text that tell what happened, for errors that arrive as text only.
+TEXT_REASONS = (
+    ("certificate_verify_failed", "net.certificate"),
+    ("certificate verify failed", "net.certificate"),
+    ("name or service not known", "net.name_not_found"),
+    ("nodename nor servname", "net.name_not_found"),
+    ("no address associated", "net.name_not_found"),
+    ("connection refused", "net.refused"),
+    ("connection reset", "net.reset"),
+    ("network is unreachable", "net.unreachable"),
+    ("no route to host", "net.unreachable"),
+)
+
+
+def causes(error: BaseException) -> list[BaseException]:
+    """The error and what caused it (httpcore raises its own errors *from* the socket's or ssl's)."""
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found and len(found) < 10:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def network_reason(error: BaseException) -> Message:
+    """What went wrong with a connection, in plain words: a name that is not found, a refusal, a certificate …
+    The error as Python gave it (``[Errno 111] Connection refused``) is the detail."""
+    detail = str(error).strip() or type(error).__name__
+    for cause in causes(error):
+        if isinstance(cause, socket.gaierror):
+            return Message(lookup_reason(cause).key, {}, detail)
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return say("net.certificate", detail=detail)
+        if isinstance(cause, ssl.SSLError):
+            return say("net.tls", detail=detail)
+        if isinstance(cause, ConnectionRefusedError):
+            return say("net.refused", detail=detail)
+        if isinstance(cause, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+            return say("net.reset", detail=detail)
+        if isinstance(cause, OSError) and cause.errno in UNREACHABLE:
+            return say("net.unreachable", detail=detail)
+    text = " ".join(str(cause) for cause in causes(error)).lower()
+    for words, key in TEXT_REASONS:
+        if words in text:
+            return say(key, detail=detail)
+    return say("net.connection_failed", detail=detail)
 
 
 def decoder_for(encoding: str) -> Any:
@@ -311,15 +377,15 @@ def decoder_for(encoding: str) -> Any:
         return None
     if encoding in ("gzip", "x-gzip", "deflate"):
         return zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
-    raise BodyError(f"unsupported Content-Encoding {encoding!r}")
+    raise BodyError(say("fetch.encoding", encoding=repr(encoding)))
 
 
 def read_body(response: httpx.Response, max_bytes: int) -> bytes:
     """The whole body, decompressed, or :class:`TooLarge` as soon as it passes ``max_bytes``."""
-    too_large = TooLarge(f"larger than {max_bytes} bytes")
+    too_large = TooLarge(say("fetch.too_large", max=max_bytes))
     length = response.headers.get("content-length", "").strip()
     if length.isdigit() and int(length) > max_bytes:
-        raise TooLarge(f"larger than {max_bytes} bytes (Content-Length: {int(length)})")
+        raise TooLarge(say("fetch.too_large_declared", max=max_bytes, length=int(length)))
     decoder = decoder_for(response.headers.get("content-encoding", ""))
     received = 0
     body = bytearray()
@@ -333,13 +399,13 @@ def read_body(response: httpx.Response, max_bytes: int) -> bytes:
             try:
                 body += decoder.decompress(chunk, max_bytes + 1 - len(body))
             except zlib.error as error:
-                raise BodyError(f"the compressed body is broken: {error}") from None
+                raise BodyError(say("fetch.broken_compression", detail=str(error))) from None
             if decoder.unconsumed_tail:
-                raise TooLarge(f"larger than {max_bytes} bytes after decompression")
+                raise TooLarge(say("fetch.too_large_decompressed", max=max_bytes))
         if len(body) > max_bytes:
             raise too_large
     if decoder is not None and not decoder.eof:
-        raise BodyError("the compressed body is cut short")
+        raise BodyError(say("fetch.cut_short"))
     return bytes(body)
 
 
@@ -373,7 +439,7 @@ class Fetcher:
         try:
             self._get(result, accept, read_body)
         except Exception as error:
-            result.error = describe(error, self.policy)
+            result.fail(describe(error, self.policy))
             result.refused = isinstance(error, Refused)
         return result
 
@@ -392,14 +458,15 @@ class Fetcher:
                 location = response.headers.get("location")
                 if response.status_code in REDIRECT_STATUSES and location:
                     if hop == self.policy.max_redirects:
-                        result.error = f"more than {self.policy.max_redirects} redirects"
+                        result.fail(say("fetch.too_many_redirects", max=self.policy.max_redirects))
                         return
                     try:
                         target = parse_url(str(response.url.join(location.strip())))
                     except httpx.InvalidURL as error:
-                        raise Refused(f"the redirect goes to an invalid URL: {error}") from None
+                        raise Refused(say("address.redirect_invalid", detail=str(error))) from None
                     except Refused as error:
-                        raise Refused(f"the redirect to {location.strip()!r} is refused: {error}") from None
+                        reason = say("address.redirect_refused", location=repr(location.strip()), reason=error.message)
+                        raise Refused(reason) from None
                     continue
                 if want_body and result.answered:
                     result.body = read_body(response, self.policy.max_bytes)

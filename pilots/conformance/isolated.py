@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 
 from pilots.conformance.checker import check_url, uniform
+from pilots.conformance.messages import Message, say
 from pilots.conformance.policy import FetchPolicy
 from pilots.conformance.report import CHECK_IDS, FAIL, Check, CheckReport
 
@@ -38,11 +39,24 @@ def _context():
     return context
 
 
-def _child(connection: Connection, url: str, realtime: bool, policy: FetchPolicy, max_memory: int) -> None:
+def _child(
+    connection: Connection,
+    url: str,
+    realtime: bool,
+    policy: FetchPolicy,
+    max_memory: int,
+    frequency: str | None = None,
+    now: datetime | None = None,
+) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     try:
         report = check_url(
-            url, realtime=realtime, policy=policy, progress=lambda checks, final: connection.send(("progress", checks, final))
+            url,
+            realtime=realtime,
+            policy=policy,
+            progress=lambda checks, final: connection.send(("progress", checks, final)),
+            frequency=frequency,
+            now=now,
         )
     except MemoryError:
         connection.send(("memory", None, None))
@@ -53,23 +67,41 @@ def _child(connection: Connection, url: str, realtime: bool, policy: FetchPolicy
 
 
 def stopped_report(
-    url: str, realtime: bool, checked_at: datetime, reached: tuple[Check, ...], final_url: str | None, limit: str, why: str
+    url: str,
+    realtime: bool,
+    checked_at: datetime,
+    reached: tuple[Check, ...],
+    final_url: str | None,
+    limit: str,
+    why: Message,
+    frequency: str | None = None,
 ) -> CheckReport:
     """The checklist of a check stopped at a limit: what was established before, then every other check failed."""
     done = {check.id for check in reached}
     rest = tuple(check_id for check_id in CHECK_IDS if check_id not in done)
-    checks = (*reached, *uniform(rest, FAIL, why, realtime))
+    checks = (*reached, *uniform(rest, FAIL, why, realtime, frequency))
     return CheckReport(url=url, final_url=final_url, checked_at=checked_at, checks=checks, limit=limit)
 
 
 def check_url_isolated(
-    url: str, *, realtime: bool = False, policy: FetchPolicy, max_memory: int = DEFAULT_MAX_MEMORY
+    url: str,
+    *,
+    realtime: bool = False,
+    policy: FetchPolicy,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    frequency: str | None = None,
+    now: datetime | None = None,
 ) -> CheckReport:
-    """:func:`check_url` within ``policy.total_timeout`` seconds and ``max_memory`` bytes, fetching and parsing together."""
-    checked_at = datetime.now(UTC)
+    """:func:`check_url` within ``policy.total_timeout`` seconds and ``max_memory`` bytes, fetching and parsing together.
+
+    ``frequency`` and ``now`` as for :func:`check_url`; the clock is read once, here, and the child judges at
+    that same moment."""
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    checked_at = now if now is not None else datetime.now(UTC)
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, url, realtime, policy, max_memory), daemon=True)
+    process = context.Process(target=_child, args=(sender, url, realtime, policy, max_memory, frequency, checked_at), daemon=True)
     deadline = time.monotonic() + policy.total_timeout + GRACE
     process.start()
     sender.close()
@@ -101,8 +133,8 @@ def check_url_isolated(
         return payload
     text = url if isinstance(url, str) else repr(url)
     if kind == "time":
-        why = f"too slow to check: fetching and parsing took longer than {policy.total_timeout:g} s in all"
-        return stopped_report(text, realtime, checked_at, reached, final_url, "time", why)
+        why = say("not_checked.too_slow", seconds=float(policy.total_timeout))
+        return stopped_report(text, realtime, checked_at, reached, final_url, "time", why, frequency)
     megabytes = max_memory // (1024 * 1024)
-    why = f"too large to check: parsing needed more than {megabytes} MB of memory"
-    return stopped_report(text, realtime, checked_at, reached, final_url, "memory", why)
+    why = say("not_checked.too_large", megabytes=megabytes)
+    return stopped_report(text, realtime, checked_at, reached, final_url, "memory", why, frequency)

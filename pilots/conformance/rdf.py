@@ -16,6 +16,8 @@ from urllib.parse import urljoin
 
 import rdflib
 
+from pilots.conformance.messages import Said, say
+
 #: Media type -> rdflib format name.
 RDF_FORMATS = {
     "text/turtle": "turtle",
@@ -48,7 +50,7 @@ MAX_MESSAGE = 300
 ContextLoader = Callable[[str], Any]
 
 
-class RDFError(Exception):
+class RDFError(Said):
     """The body is not RDF in the format its media type says; the message says why."""
 
 
@@ -82,25 +84,22 @@ class ContextInliner:
     def remote(self, reference: str, base: str, seen: tuple[str, ...]) -> Any:
         url = urljoin(base, reference)
         if url in seen:
-            raise RDFError(f"the remote @context {url} includes itself")
+            raise RDFError(say("rdf.context_includes_itself", url=url))
         if url not in self.cache:
             if self.load is None:
-                raise RDFError(f"the document uses a remote @context ({url}), which is not loaded here")
+                raise RDFError(say("rdf.context_not_loaded_here", url=url))
             if len(self.cache) >= MAX_REMOTE_CONTEXTS:
-                raise RDFError(f"the document uses more than {MAX_REMOTE_CONTEXTS} remote @context documents")
+                raise RDFError(say("rdf.too_many_contexts", max=MAX_REMOTE_CONTEXTS))
             loaded = self.load(url)
             if not isinstance(loaded, dict) or "@context" not in loaded:
-                raise RDFError(f"the remote @context {url} is not a JSON-LD context (no @context key)")
+                raise RDFError(say("rdf.not_a_context", url=url))
             self.cache[url] = loaded["@context"]
         value = self.context(self.cache[url], url, (*seen, url))
         if isinstance(value, dict):
             value = {key: item for key, item in value.items() if key != "@base"}  # ignored in remote contexts
         self.terms += len(value) if isinstance(value, dict | list) else 1
         if self.terms > MAX_CONTEXT_TERMS:
-            raise RDFError(
-                f"the document's remote @context documents add up to more than {MAX_CONTEXT_TERMS} term definitions "
-                f"(the last was {url}): too large to check"
-            )
+            raise RDFError(say("rdf.too_many_terms", max=MAX_CONTEXT_TERMS, url=url))
         return value
 
     def context(self, value: Any, base: str, seen: tuple[str, ...]) -> Any:
@@ -118,10 +117,10 @@ class ContextInliner:
         if "@import" in value:
             reference = value["@import"]
             if not isinstance(reference, str):
-                raise RDFError("@import must name one context URL")
+                raise RDFError(say("rdf.import_not_one"))
             imported = self.remote(reference, base, seen)
             if not isinstance(imported, dict):
-                raise RDFError(f"the @import {reference} is not a single context object")
+                raise RDFError(say("rdf.import_not_an_object", url=reference))
             result.update(imported)
         for key, item in value.items():
             if key == "@import":
@@ -170,18 +169,18 @@ def parse_jsonld(body: bytes, base: str, load_context: ContextLoader | None) -> 
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as error:
-        raise RDFError(f"not valid JSON: {short(error)}") from None
+        raise RDFError(say("rdf.not_json", detail=short(error))) from None
     try:
         document = ContextInliner(load_context).document(document, base)
     except RecursionError:
-        raise RDFError("the JSON-LD document is nested too deeply") from None
+        raise RDFError(say("rdf.nested_too_deeply")) from None
     left = remote_references(document)
     if left:  # pragma: no cover - the inliner leaves none; this is the safety net
-        raise RDFError(f"remote @context left unresolved: {left[0]}")
+        raise RDFError(say("rdf.unresolved_context", url=left[0]))
     if isinstance(document, list):
         document = {"@graph": document}
     if not isinstance(document, dict):
-        raise RDFError("a JSON-LD document must be a JSON object or array")
+        raise RDFError(say("rdf.not_an_object"))
     dataset = rdflib.Dataset()
     dataset.parse(data=document, format="json-ld", publicID=base)  # type: ignore[arg-type]
     return merged(dataset)
@@ -194,7 +193,7 @@ def parse(body: bytes, media_type: str, base: str, *, load_context: ContextLoade
     """
     fmt = rdf_format(media_type)
     if fmt is None:
-        raise RDFError(f"{media_type or 'no media type'} is not an RDF format")
+        raise RDFError(say("rdf.not_rdf_format", media_type=media_type or say("no_media_type")))
     try:
         if fmt == "json-ld":
             return parse_jsonld(body, base, load_context)
@@ -208,4 +207,4 @@ def parse(body: bytes, media_type: str, base: str, *, load_context: ContextLoade
     except (RDFError, MemoryError):
         raise  # a MemoryError is the caller's limit (pilots.conformance.isolated), not a syntax error
     except Exception as error:  # rdflib raises many kinds (BadSyntax, SAXParseException, UnicodeDecodeError …)
-        raise RDFError(f"{FORMAT_NAMES[fmt]} does not parse: {short(error)}") from None
+        raise RDFError(say("rdf.does_not_parse", format=FORMAT_NAMES[fmt], detail=short(error))) from None

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pilots.conformance.messages import Message
+
 PASS = "pass"  # noqa: S105 - a check result, not a password
 FAIL = "fail"
 NOT_APPLICABLE = "n/a"
@@ -23,16 +25,20 @@ CHECK_IDS = (
     "licence",
     "generated_at",
     "history_links",
+    "freshness",
 )
 
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the checklist: ``result`` is ``"pass"``, ``"fail"`` or ``"n/a"``; ``evidence`` says why."""
+    """One line of the checklist: ``result`` is ``"pass"``, ``"fail"`` or ``"n/a"``; ``evidence`` says why, in
+    English. ``message`` says the same by key and parameters (:mod:`pilots.conformance.messages`), so that a
+    caller can say it in its reader's language; None for a check made from a plain text."""
 
     id: str
     result: str
     evidence: str
+    message: Message | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.id not in CHECK_IDS:
@@ -40,8 +46,17 @@ class Check:
         if self.result not in RESULTS:
             raise ValueError(f"result must be one of {RESULTS}, not {self.result!r}")
 
-    def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "result": self.result, "evidence": self.evidence}
+    @classmethod
+    def said(cls, check_id: str, result: str, message: Message) -> Check:
+        """The check whose evidence is ``message`` (in English, and by key for translation)."""
+        return cls(check_id, result, message.english(), message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"id", "result", "evidence"}``, plus ``"message"``, ``"params"`` (and ``"detail"``) of the message."""
+        data: dict[str, Any] = {"id": self.id, "result": self.result, "evidence": self.evidence}
+        if self.message is not None:
+            data.update(self.message.to_dict())
+        return data
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,7 @@ class CheckReport:
         return {check.id: check.result for check in self.checks}
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"url", "checks": [{"id", "result", "evidence"}], ...}`` plus final_url, checked_at, passed, refused."""
+        """``{"url", "checks": [{"id", "result", "evidence", "message", "params"}], ...}`` plus final_url, checked_at, passed, refused."""
         return {
             "url": self.url,
             "checks": [check.to_dict() for check in self.checks],

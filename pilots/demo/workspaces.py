@@ -200,24 +200,13 @@ def _demo_checks(pilot: Pilot) -> None:
     passed, two missed a principle, as in the programme's early validator runs."""
     from datetime import UTC, datetime
 
+    from pilots.conformance.report import CHECK_IDS
     from pilots.models import DatasetCheck
 
     failing = {
         "brugge": ("cors", "no Access-Control-Allow-Origin header"),
         "antwerpen": ("caching", "no Cache-Control max-age and no ETag"),
     }
-    ids = (
-        "reachable",
-        "https",
-        "cors",
-        "caching",
-        "media_type",
-        "rdf_parses",
-        "content_negotiation",
-        "licence",
-        "generated_at",
-        "history_links",
-    )
     for dataset in pilot.datasets:
         broken = failing.get(dataset.city.slug)
         checks = [
@@ -226,7 +215,7 @@ def _demo_checks(pilot: Pilot) -> None:
                 "result": "fail" if broken and broken[0] == check else "pass",
                 "evidence": broken[1] if broken and broken[0] == check else "ok",
             }
-            for check in ids
+            for check in CHECK_IDS
         ]
         when = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
         report = {
