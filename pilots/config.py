@@ -80,6 +80,9 @@ class Config:
     CONFORMANCE_MAX_MEMORY_MB = 1024  # the checking process is stopped beyond this ("too large to check")
     # Background jobs (pilots.jobs): sqlite:///… (empty: instance/tasks.sqlite), redis://…, or memory:// (immediate).
     TASK_QUEUE_URL = ""
+    # A job still marked as under way after this many seconds lost its worker and is queued again (pilots.jobs):
+    # far longer than the longest job (a check stops at CONFORMANCE_TOTAL_TIMEOUT, an e-mail at MAIL_TIMEOUT).
+    JOB_LEASE_SECONDS = 900
     # The nightly monitoring pass re-checks every published dataset: starting at this hour (UTC; "off": never),
     # spread over this many hours.
     DATASET_MONITORING_HOUR: int | str = 1
@@ -141,6 +144,7 @@ ENVIRONMENT_SETTINGS = {
     "CONFORMANCE_ALLOW": "CONFORMANCE_ALLOW",
     "API_RATE_LIMIT": "API_RATE_LIMIT",
     "TASK_QUEUE_URL": "TASK_QUEUE_URL",
+    "JOB_LEASE_SECONDS": "JOB_LEASE_SECONDS",
     "CONFORMANCE_TOTAL_TIMEOUT": "CONFORMANCE_TOTAL_TIMEOUT",
     "CONFORMANCE_MAX_MEMORY_MB": "CONFORMANCE_MAX_MEMORY_MB",
     "PASSWORD_RESET_MINUTES": "PASSWORD_RESET_MINUTES",
@@ -168,6 +172,7 @@ _INTEGERS = (
     "MAIL_PORT",
     "MAIL_RETRY_DELAY",
     "VOTING_REMINDER_DAYS",
+    "JOB_LEASE_SECONDS",
 )
 _FLOATS = ("CONFORMANCE_TOTAL_TIMEOUT", "DATASET_MONITORING_WINDOW_HOURS")
 _FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")

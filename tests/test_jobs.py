@@ -127,7 +127,7 @@ def wait_for_check(site, dataset_id: int, before: int, timeout: float = 60.0) ->
 def test_the_button_queues_the_check_and_the_worker_runs_it(site, endpoints, worker, monkeypatch):
     from pilots.jobs import tasks
 
-    def not_here(url, realtime):
+    def not_here(url, realtime, frequency=None):
         raise AssertionError("the web process ran the check itself")
 
     monkeypatch.setattr(tasks, "run_checker", not_here)  # in this (web) process only; the worker has its own
@@ -256,15 +256,16 @@ def test_the_pass_is_scheduled_daily_at_the_configured_hour_or_not_at_all(tmp_pa
     queue = f"sqlite:///{tmp_path / 'q.sqlite'}"
     scheduled = make_app("sqlite://", TASK_QUEUE_URL=queue, DATASET_MONITORING_HOUR=3, DIGEST_HOUR="off", REMINDER_HOUR="off")
     with scheduled.app_context():
-        from pilots.jobs import jobs
+        from pilots.jobs import RECOVERY_JOB, jobs
 
-        (periodic,) = jobs().huey._registry.periodic_tasks
+        (periodic,) = [task for task in jobs().huey._registry.periodic_tasks if task.name != RECOVERY_JOB]
         assert periodic.validate_datetime(datetime(2026, 12, 7, 3, 0))
         assert not periodic.validate_datetime(datetime(2026, 12, 7, 4, 0))
         assert not periodic.validate_datetime(datetime(2026, 12, 7, 3, 1))
     off = make_app("sqlite://", TASK_QUEUE_URL=queue, DATASET_MONITORING_HOUR="off", DIGEST_HOUR="off", REMINDER_HOUR="off")
     with off.app_context():
-        assert jobs().huey._registry.periodic_tasks == []
+        # Only the recovery of interrupted jobs (tests/test_job_leases.py) is left.
+        assert [task.name for task in jobs().huey._registry.periodic_tasks] == [RECOVERY_JOB]
 
 
 def shared_queues(tmp_path):

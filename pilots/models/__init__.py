@@ -12,6 +12,7 @@ from pilots.models.challenge import (
 )
 from pilots.models.city import City, CityKind
 from pilots.models.city_status import CharterLevel, CharterStatus, MaturityAssessment, MaturityScore
+from pilots.models.job_failure import FailureKind, JobFailure
 from pilots.models.notification import Delivery, Follow, Notification, NotificationPreference
 from pilots.models.pilot import (
     DatasetCheck,
@@ -65,7 +66,9 @@ __all__ = [
     "DatasetCheck",
     "Delivery",
     "Direction",
+    "FailureKind",
     "Follow",
+    "JobFailure",
     "MaturityAssessment",
     "MaturityScore",
     "Membership",

@@ -23,6 +23,11 @@ committee also sees :data:`COMMITTEE_PANELS`: conformance per city (which single
 fail) and the milestone timeline with its overdue milestones and the cities that have not finished them: the
 committee's follow-up tools, not a public scoreboard.
 
+**Background work** (:func:`background_work`): the jobs that failed for good or that the queue did not take in the
+last :data:`BACKGROUND_DAYS` days (:class:`~pilots.models.JobFailure`, written by :mod:`pilots.jobs`), per kind of
+work in plain words. The committee sees it (and whoever the view passes ``background=True`` for, see
+:func:`can_see_background_work`); nobody sees anything when all went well. One statement.
+
 Cities are compared, never ranked: every per-city list is in alphabetical order whatever its figures, and nothing
 here reads the maturity self-assessments.
 """
@@ -31,17 +36,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
 
 from pilots.extensions import db
+from pilots.jobs import RECOVERY_JOB
 from pilots.models import (
     Challenge,
     ChallengeStatus,
     City,
     DatasetCheck,
+    FailureKind,
+    JobFailure,
     Milestone,
     MilestoneCity,
     MilestoneStatus,
@@ -52,6 +61,8 @@ from pilots.models import (
     Round,
     RoundPhase,
     Stage,
+    User,
+    utcnow,
 )
 from pilots.models.challenge import PUBLIC_STATUSES
 from pilots.services.workspaces import today
@@ -197,6 +208,58 @@ class MilestoneRow:
         return self.progress >= 1
 
 
+#: The background-work panel looks back this many days.
+BACKGROUND_DAYS = 7
+
+#: Job name (pilots.jobs.tasks) -> the kind of work it does, as the panel names it. A job missing here is
+#: "other background work".
+JOB_WORK = {
+    "check_dataset": "check",
+    "recheck_datasets": "monitoring",
+    "warm_catalogue": "catalogue",
+    "send_password_reset": "email",
+    "send_invitation": "email",
+    "send_notification_emails": "email",
+    "send_digests": "digest",
+    "remind_voters": "voting_reminders",
+    "remind_milestones": "milestone_reminders",
+    RECOVERY_JOB: "recovery",
+}
+WORK_LABELS = {
+    "check": _l("conformance check"),
+    "monitoring": _l("nightly conformance checks"),
+    "catalogue": _l("catalogue update"),
+    "email": _l("e-mail"),
+    "digest": _l("daily e-mail digest"),
+    "voting_reminders": _l("voting reminders"),
+    "milestone_reminders": _l("milestone reminders"),
+    "recovery": _l("restarting interrupted work"),
+    "other": _l("other background work"),
+}
+OUTCOME_LABELS = {
+    FailureKind.FAILED: _l("failed"),
+    FailureKind.NOT_QUEUED: _l("could not be started: the queue did not answer"),
+}
+
+
+@dataclass(frozen=True)
+class BackgroundProblem:
+    """One kind of work (see :data:`WORK_LABELS`) that failed, or could not be started, in the panel's days."""
+
+    work: str
+    kind: FailureKind
+    times: int
+    last: datetime
+
+    @property
+    def label(self):
+        return WORK_LABELS[self.work]
+
+    @property
+    def outcome(self):
+        return OUTCOME_LABELS[self.kind]
+
+
 @dataclass(frozen=True)
 class Dashboard:
     filters: Filters
@@ -211,6 +274,8 @@ class Dashboard:
     panels: tuple[str, ...] = field(default=PUBLIC_PANELS)
     overdue: tuple[MilestoneRow, ...] = ()  # committee only: every overdue milestone, by due date
     milestones_total: int = 0  # how many milestones the timeline stands for (it may show fewer)
+    background: tuple[BackgroundProblem, ...] = ()  # the committee's (see background_work); empty when all went well
+    background_days: int = BACKGROUND_DAYS
 
 
 # --- shared expressions ----------------------------------------------------------------------------------------
@@ -602,6 +667,29 @@ def milestone_timeline(filters: Filters, on: date | None = None, *, current: boo
     )
 
 
+def can_see_background_work(user: User | None) -> bool:
+    """The steering committee and the administrators see which background work failed."""
+    return bool(user is not None and user.is_authenticated and (user.is_steering or user.is_admin))
+
+
+def background_work(now: datetime | None = None) -> tuple[BackgroundProblem, ...]:
+    """What failed or could not be queued in the last :data:`BACKGROUND_DAYS` days, per kind of work and outcome,
+    the latest first. One statement (grouped by job name; the kinds of work are merged here)."""
+    since = (now or utcnow()) - timedelta(days=BACKGROUND_DAYS)
+    rows = db.session.execute(
+        select(JobFailure.job, JobFailure.kind, func.count(JobFailure.id), func.max(JobFailure.failed_at))
+        .where(JobFailure.failed_at >= since)
+        .group_by(JobFailure.job, JobFailure.kind)
+    ).all()
+    merged: dict[tuple[str, FailureKind], tuple[int, datetime]] = {}
+    for job, kind, times, last in rows:
+        key = (JOB_WORK.get(job, "other"), kind)
+        earlier_times, earlier_last = merged.get(key, (0, last))
+        merged[key] = (earlier_times + times, max(earlier_last, last))
+    problems = [BackgroundProblem(work, kind, times, last) for (work, kind), (times, last) in merged.items()]
+    return tuple(sorted(problems, key=lambda problem: (problem.last, problem.work, problem.kind), reverse=True))
+
+
 # --- the whole dashboard ----------------------------------------------------------------------------------------
 
 
@@ -630,9 +718,11 @@ def nearest(rows: Sequence[MilestoneRow], on: date, limit: int = TIMELINE_LIMIT)
     return tuple(rows[i] for i in sorted(chosen))
 
 
-def dashboard(filters: Filters, committee: bool, on: date | None = None) -> Dashboard:
-    """Everything the dashboard shows; the committee's panels only for the committee (``committee``)."""
+def dashboard(filters: Filters, committee: bool, on: date | None = None, background: bool | None = None) -> Dashboard:
+    """Everything the dashboard shows; the committee's panels only for the committee (``committee``). The
+    background-work panel for ``background`` (:func:`can_see_background_work`; by default: the committee)."""
     on = on or today()
+    background = committee if background is None else background
     milestones = milestone_timeline(filters, on, current=True) if committee else ()
     return Dashboard(
         filters=filters,
@@ -647,6 +737,7 @@ def dashboard(filters: Filters, committee: bool, on: date | None = None) -> Dash
         panels=PANELS if committee else PUBLIC_PANELS,
         overdue=tuple(row for row in milestones if row.overdue),
         milestones_total=len(milestones),
+        background=background_work() if background else (),
     )
 
 

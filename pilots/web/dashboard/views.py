@@ -65,7 +65,7 @@ def index():
     cities = list(service.city_choices())
     filters = _filters(cities)
     committee = _is_committee()
-    data = service.dashboard(filters, committee=committee)
+    data = service.dashboard(filters, committee=committee, background=service.can_see_background_work(current_user))
     locale = _locale()
     today = service.today()
     figures = {
