@@ -655,3 +655,67 @@ def _epoch_ms(iso_date: str) -> int:
     from datetime import UTC, datetime
 
     return int(datetime.fromisoformat(iso_date).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+# --- a dataset's availability ------------------------------------------------------------------------------------
+
+#: The rows of the availability chart, top to bottom, with their mark: the row, the symbol and the colour each say
+#: the day's result, so that none of them depends on colour alone.
+AVAILABILITY_MARKS = {
+    "passed": ("circle", "#198754"),
+    "mixed": ("diamond", "#8a5a00"),
+    "failed": ("x", "#b02a37"),
+    "none": ("line-ns-open", "#6c757d"),
+}
+
+
+def availability_figure(days: list[dict[str, Any]], locale: str) -> str | None:
+    """A dataset's checks per day: one mark per day (x: the date) in the row of its result.
+
+    ``days``: dicts with ``day`` (ISO date), ``label`` (the date as the reader writes it), ``result`` (a key of
+    :data:`AVAILABILITY_MARKS`), ``checks`` and ``passed`` (counts), oldest first; every day of the window.
+    """
+    if not days:
+        return None
+    names = {"passed": _("passed"), "mixed": _("passed and failed"), "failed": _("failed"), "none": _("no check")}
+    shown = [result for result in AVAILABILITY_MARKS if any(day["result"] == result for day in days)]
+    figure = go.Figure()
+    for result in shown:
+        selected = [day for day in days if day["result"] == result]
+        symbol, colour = AVAILABILITY_MARKS[result]
+        hover = [
+            _("%(date)s: %(passed)d of %(checks)d checks passed", date=day["label"], passed=day["passed"], checks=day["checks"])
+            if day["checks"]
+            else _("%(date)s: no check", date=day["label"])
+            for day in selected
+        ]
+        figure.add_trace(
+            go.Scatter(
+                name=str(names[result]),
+                mode="markers",
+                x=[day["day"] for day in selected],
+                y=[str(names[result])] * len(selected),
+                marker={"symbol": symbol, "color": colour, "size": 9, "line": {"color": colour, "width": 2}},
+                customdata=[[_text(text)] for text in hover],
+                hovertemplate="%{customdata[0]}<extra></extra>",
+            )
+        )
+    first, last = _epoch_ms(days[0]["day"]), _epoch_ms(days[-1]["day"])
+    half_day = 43_200_000
+    figure.update_layout(
+        _layout(
+            locale,
+            90 + 36 * len(shown),
+            showlegend=False,
+            xaxis={"type": "date", "range": [first - half_day, last + half_day], "showgrid": False},
+            yaxis={
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": [str(names[result]) for result in shown],
+                "autorange": "reversed",
+                "automargin": True,
+                "fixedrange": True,
+            },
+        )
+    )
+    return _json(figure)

@@ -69,6 +69,9 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Datapilots <no-reply@localhost>"
     MAIL_RETRY_DELAY = 60  # seconds before a refused e-mail is tried again (then twice as long each time, 5 times)
+    # Notifications are e-mailed (at once or in the daily digest, as each user chooses); off: in the app only.
+    # Production refuses to start with them on and no MAIL_SERVER.
+    NOTIFICATION_EMAILS = True
     PAGE_SIZE = 25
     # The public address of the platform: the base of the catalogue's URIs (never taken from a request).
     BASE_URL = "http://localhost:5000"
@@ -157,6 +160,7 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_PASSWORD": "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
     "MAIL_RETRY_DELAY": "MAIL_RETRY_DELAY",
+    "NOTIFICATION_EMAILS": "NOTIFICATION_EMAILS",
     "DATASET_MONITORING_HOUR": "DATASET_MONITORING_HOUR",
     "DATASET_MONITORING_WINDOW_HOURS": "DATASET_MONITORING_WINDOW_HOURS",
     "DIGEST_HOUR": "DIGEST_HOUR",
@@ -175,7 +179,7 @@ _INTEGERS = (
     "JOB_LEASE_SECONDS",
 )
 _FLOATS = ("CONFORMANCE_TOTAL_TIMEOUT", "DATASET_MONITORING_WINDOW_HOURS")
-_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL")
+_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "NOTIFICATION_EMAILS")
 _HOURS = ("DATASET_MONITORING_HOUR", "DIGEST_HOUR", "REMINDER_HOUR")
 
 
@@ -240,6 +244,16 @@ def check_config(config: dict) -> None:
             raise ConfigurationError(
                 f"TRUSTED_PROXY_ADDRESSES: {address!r} is not an IP address or network (for example 10.0.0.0/8)"
             ) from None
+    if (
+        config.get("ENV_NAME") == "production"
+        and config.get("NOTIFICATION_EMAILS")
+        and not (config.get("MAIL_SERVER") or config.get("MAIL_BACKEND"))
+    ):
+        raise ConfigurationError(
+            "MAIL_SERVER is not set: production refuses to start with notification e-mails on and nowhere to send "
+            "them. Set MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME, MAIL_PASSWORD, MAIL_DEFAULT_SENDER), "
+            "or NOTIFICATION_EMAILS=false to keep notifications in the app only."
+        )
     if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
         raise ConfigurationError("MAIL_USE_TLS and MAIL_USE_SSL are both on: choose STARTTLS (TLS) or SMTPS (SSL)")
     for setting in _HOURS:

@@ -28,6 +28,8 @@ PUBLIC_ENDPOINTS = {
     "workspaces.index",
     "workspaces.detail",
     "workspaces.calendar",
+    # A published dataset's history of checks: the pilot page already shows its checks to everyone.
+    "workspaces.dataset_history",
     "catalogue.negotiated",
     "catalogue.by_extension",
     "results.plotly_js",

@@ -181,9 +181,9 @@ def targets(w: World) -> dict[str, Target]:
             extra={kind.value: st.sampled_from([d.value for d in Delivery]) for kind in Kind},
             plain={kind.value: "daily" for kind in Kind},
         ),
-        "notifications.follow_challenge": Target(
+        "notifications.follow": Target(
             "other_staff",
-            {"challenge_id": w.challenge},
+            {"subject": "challenge", "subject_id": w.challenge},
             (ConfirmForm,),
             extra={"follow": st.sampled_from(["1", "0"])},
             plain={"follow": "1"},
@@ -330,7 +330,7 @@ STATE_CHANGING = sorted(
         "cities.charter",
         "cities.maturity",
         "main.set_language",
-        "notifications.follow_challenge",
+        "notifications.follow",
         "notifications.mark_all_read",
         "notifications.mark_read",
         "notifications.preferences",
@@ -485,7 +485,7 @@ def submissions(draw, fields: dict[str, st.SearchStrategy]) -> dict:
     return data
 
 
-def fake_checker(url: str, realtime: bool) -> dict:
+def fake_checker(url: str, realtime: bool, frequency: str | None = None) -> dict:
     """The conformance check without the network."""
     return {"url": url, "passed": False, "refused": None, "checks": [{"id": "reachable", "result": "fail", "evidence": "x"}]}
 
@@ -760,6 +760,7 @@ def get_arguments(w: World) -> dict[str, dict]:
         "results.snapshot": {"round_id": w.published_round},
         "workspaces.detail": {"pilot_id": w.pilot},
         "workspaces.calendar": {"pilot_id": w.pilot},
+        "workspaces.dataset_history": {"pilot_id": w.pilot, "dataset_id": w.dataset},
         "workspaces.edit": {"pilot_id": w.pilot},
         "workspaces.new_dataset": {"pilot_id": w.pilot},
         "workspaces.new_milestone": {"pilot_id": w.pilot},

@@ -3,10 +3,15 @@ shapes, follows the technical principles (CORS, caching, ETag) and is the same a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rdflib import Graph
 from rdflib.namespace import DCAT, RDF
+from sqlalchemy import delete, select
 
+from pilots.models import City
+from pilots.services import cities
 from tests.conftest import count_queries
 from tests.dcat.test_shacl import check, load_shapes
 
@@ -58,10 +63,19 @@ def test_export_dcat_writes_the_same_catalogue(client, runner, programme):
     assert result.stdout_bytes == client.get("/catalog.ttl").data
 
 
+def forget_warm_renders(in_app) -> None:
+    from pilots.models import RenderedCatalogue
+
+    with in_app() as session:
+        session.execute(delete(RenderedCatalogue))
+        session.commit()
+
+
 def test_catalogue_queries_are_bounded(app, client, programme, in_app):
     from pilots.models import PublishedDataset
-    from pilots.services import workspaces
+    from pilots.services import catalogue
 
+    forget_warm_renders(in_app)  # a cold render both times
     with count_queries(app) as before:
         client.get("/catalog.ttl")
     with in_app() as session:
@@ -80,7 +94,7 @@ def test_catalogue_queries_are_bounded(app, client, programme, in_app):
                 )
             )
         session.commit()
-        assert len(workspaces.published_datasets()) == 16
+        assert len(catalogue.published_datasets()) == 16
     with count_queries(app) as after:
         client.get("/catalog.ttl")
     assert len(after) == len(before)
@@ -94,6 +108,7 @@ def test_the_catalogue_is_rendered_once_until_its_data_changes(app, client, prog
     renders = []
     original = catalogue.render
     monkeypatch.setattr(catalogue, "render", lambda *args: renders.append(args) or original(*args))
+    forget_warm_renders(in_app)  # as before the warm-up job has run
     first = client.get("/catalog.ttl")
     again = client.get("/catalog.ttl")
     assert (first.data, first.headers["ETag"]) == (again.data, again.headers["ETag"])
@@ -123,6 +138,42 @@ def test_the_catalogue_is_rendered_once_until_its_data_changes(app, client, prog
         session.commit()
     graph = Graph().parse(data=client.get("/catalog.ttl").data, format="turtle")
     assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == 5
+
+
+def test_a_change_warms_the_catalogue_for_every_process(app, client, programme, in_app, monkeypatch):
+    """Issue 13: after a change to the published datasets (or a city), a job renders the catalogue in every format
+    and stores it, so that no visitor of any web process waits for a cold render."""
+    from pilots import cache, dcat
+    from pilots.models import PublishedDataset, RenderedCatalogue, User
+    from pilots.services import catalogue, workspaces
+
+    with in_app() as session:
+        dataset = session.scalars(select(PublishedDataset).order_by(PublishedDataset.id)).first()
+        lead = session.scalars(select(User).where(User.is_steering.is_(True))).first()
+        data = workspaces.DatasetData(**{name: getattr(dataset, name) for name in workspaces.DatasetData.__dataclass_fields__})
+        workspaces.update_dataset(lead, dataset.pilot_id, dataset.id, replace(data, title_nl="Hernoemd"), None)
+        city_id, lead_id = dataset.city_id, lead.id
+        stored = {row.format: (row.body, row.etag) for row in session.scalars(select(RenderedCatalogue))}
+        assert set(stored) == set(dcat.FORMATS)  # the job ran after the commit (the test queue runs it at once)
+        assert b"Hernoemd" in stored["turtle"][0]
+        assert catalogue.warm(app.config["BASE_URL"]) == 0  # all there already: nothing rendered again
+
+    cache.clear_all()  # another web process: nothing in its memory
+    renders = []
+    monkeypatch.setattr(catalogue, "render", lambda *args: renders.append(args))
+    for extension, format in (("ttl", "turtle"), ("jsonld", "json-ld"), ("rdf", "rdf/xml"), ("nt", "n-triples")):
+        response = client.get(f"/catalog.{extension}")
+        assert response.status_code == 200 and response.data == stored[format][0]
+        assert response.headers["ETag"] == f'"{stored[format][1]}"'
+    assert renders == []  # every format came from the warm store
+
+    with in_app() as session:
+        city = session.get(City, city_id)
+        data = cities.CityData(**{name: getattr(city, name) for name in cities.CityData.__dataclass_fields__})
+        cities.update_city(session.get(User, lead_id), city.id, replace(data, name="Stad Hernoemd"), None)
+        rows = session.scalars(select(RenderedCatalogue)).all()
+        assert len(rows) == len(dcat.FORMATS)  # the renders of the old data are gone
+        assert all(b"Stad Hernoemd" in row.body for row in rows)
 
 
 def test_a_dataset_the_catalogue_cannot_describe_is_reported_not_dropped_silently(client, runner, programme, in_app, caplog):

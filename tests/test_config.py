@@ -28,6 +28,7 @@ def test_production_is_the_default_and_hardened(monkeypatch, tmp_path):
     monkeypatch.delenv("PILOTS_ENV", raising=False)
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    monkeypatch.setenv("MAIL_SERVER", "mail.example.org")
     app = create_app()
     assert app.config["ENV_NAME"] == "production"
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
@@ -166,6 +167,7 @@ def test_mail_settings_come_from_the_environment():
         {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": "587", "MAIL_USE_TLS": "true", "MAIL_USE_SSL": "no"}
     )
     assert overrides == {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": 587, "MAIL_USE_TLS": True, "MAIL_USE_SSL": False}
+    assert environment_overrides({"NOTIFICATION_EMAILS": "false"}) == {"NOTIFICATION_EMAILS": False}
     with pytest.raises(ConfigurationError, match="MAIL_USE_TLS: 'maybe' is not true or false"):
         environment_overrides({"MAIL_USE_TLS": "maybe"})
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from pilots.services import accounts
+from pilots.config import ConfigurationError
+from pilots.services import accounts, notifications
 from tests.conftest import Client, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,9 +188,11 @@ def test_production_without_a_mail_server_sends_nothing_and_says_so(app):
     from pilots import create_app, mail
 
     settings = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x" * 40}
-    production = create_app("production", settings)
+    with pytest.raises(ConfigurationError, match="MAIL_SERVER is not set: production refuses to start"):
+        create_app("production", settings)  # notification e-mails are on by default: they need a mail server
+    production = create_app("production", {**settings, "NOTIFICATION_EMAILS": False})  # in the app only
     with production.app_context():
-        assert not mail.enabled()
+        assert not mail.enabled() and not notifications.emails_on()
     smtp = create_app("production", {**settings, "MAIL_SERVER": "mail.example.org"})
     with smtp.app_context():
         assert mail.enabled()

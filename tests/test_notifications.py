@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from pilots.models import CityRole, Delivery, Notification, ParticipantRole, PilotStatus, RoundPhase, User
+from pilots.models import CityRole, Delivery, MilestoneStatus, Notification, ParticipantRole, PilotStatus, RoundPhase, User
 from pilots.models import voting as voting_models
 from pilots.services import challenges, notifications, voting, workspaces
 from pilots.services.challenges import ChallengeData, DatasetData
@@ -155,6 +155,41 @@ class TestRoundEvents:
         with in_app() as session:
             assert session.scalar(select(func.count()).where(Notification.kind == "results_published")) == 4
 
+    def test_proposals_open_reaches_everyone_involved_and_an_unfollowed_round_stays_silent(
+        self,
+        in_app,
+        world,  # noqa: F811
+        make_round,  # noqa: F811
+        make_user,
+        client,
+    ):
+        outsider = make_user("outsider@example.org", locale="en")  # no city, not on the committee
+        round_id = make_round(RoundPhase.DRAFT)
+        with as_user(in_app, world["leuven"]) as (session, leuven):
+            notifications.follow(leuven, session.get(voting_models.Round, round_id), False)
+        client.login("outsider@example.org")
+        assert ">Follow</button>" in client.get(f"/rounds/{round_id}").text
+        response = client.post(f"/notifications/follow/round/{round_id}", data={"follow": "1"}, follow_redirects=True)
+        assert "You follow this round." in response.text and ">Unfollow</button>" in response.text
+        with as_user(in_app, world["steering"]) as (_, steering):
+            voting.advance(steering, round_id, RoundPhase.DRAFT)
+        for who in ("gent", "gent_staff", "kortrijk"):
+            assert [item for item in inbox(in_app, world[who]) if item[0] == "proposals_open"] == [
+                ("proposals_open", f"/rounds/{round_id}")
+            ]
+        assert inbox(in_app, outsider) == [("proposals_open", f"/rounds/{round_id}")]
+        assert "proposals_open" not in kinds(in_app, world["leuven"])  # unfollowed
+        with as_user(in_app, world["steering"]) as (_, steering):
+            voting.advance(steering, round_id, RoundPhase.PROPOSALS_OPEN)
+        assert "voting_open" in kinds(in_app, world["gent"])
+        assert "voting_open" not in kinds(in_app, world["leuven"])  # Leuven's voter stopped following the round
+        assert "voting_open" not in kinds(in_app, outsider)  # a ballot is its city's voters' business
+
+    def test_the_round_follow_route_needs_a_round(self, client, world):  # noqa: F811
+        client.login("gent@example.org")
+        assert client.post("/notifications/follow/round/999", data={"follow": "1"}).status_code == 404
+        assert client.post("/notifications/follow/nothing/1", data={"follow": "1"}).status_code == 404
+
 
 class TestPilotEvents:
     @pytest.fixture
@@ -180,7 +215,7 @@ class TestPilotEvents:
             ).id
 
         def run(*failing):
-            def checker(url, realtime):
+            def checker(url, realtime, frequency):
                 checks = [{"id": i, "result": "fail" if i in failing else "pass"} for i in ("https", "cors")]
                 return {"url": url, "passed": not failing, "checks": checks}
 
@@ -192,7 +227,7 @@ class TestPilotEvents:
         assert run("https") == [1, 1]  # twice in a row: the city and the lead hear it
         assert run("https") == [1, 1]  # not again while it lasts
         run()
-        link = f"/pilots/{pilot_id}#dataset-{dataset_id}"
+        link = f"/pilots/{pilot_id}/datasets/{dataset_id}/history"
         for who in ("gent", "gent_staff", "lead"):
             assert ("dataset_recovered", link) in inbox(in_app, people[who])
         for who in ("leuven", "steering", "nobody"):
@@ -212,6 +247,70 @@ class TestPilotEvents:
             workspaces.accept(lead, pilot_id, participation_id)
         assert inbox(in_app, people["leuven"]) == [("join_accepted", f"/pilots/{pilot_id}")]
         assert kinds(in_app, people["kortrijk"]) == []
+
+    def test_a_pilot_update_reaches_its_followers_but_not_its_author(self, in_app, people, pilot_id, client):
+        with as_user(in_app, people["lead"]) as (_, lead):
+            workspaces.invite_city(lead, pilot_id, people["kortrijk_city"], ParticipantRole.PARTICIPANT)
+        with as_user(in_app, people["kortrijk"]) as (_, kortrijk):
+            notifications.follow(kortrijk, workspaces.get_pilot(pilot_id), False)
+        client.login("nobody@example.org")
+        page = client.get(f"/pilots/{pilot_id}").text
+        assert f'action="/notifications/follow/pilot/{pilot_id}"' in page and ">Volgen</button>" in page
+        response = client.post(f"/notifications/follow/pilot/{pilot_id}", data={"follow": "1"}, follow_redirects=True)
+        assert "Je volgt deze pilot." in response.text
+        with as_user(in_app, people["lead"]) as (_, lead):
+            workspaces.post_update(lead, pilot_id, "De eerste parkings zijn live.")
+        link = f"/pilots/{pilot_id}#activity"
+        for who in ("gent", "gent_staff", "nobody"):  # the lead city's staff, and who chose to follow
+            assert inbox(in_app, people[who]) == [("pilot_update", link)]
+        for who in ("lead", "kortrijk", "leuven", "steering", "gone"):  # the author, who unfollowed, outsiders
+            assert "pilot_update" not in kinds(in_app, people[who])
+        client.logout()
+        client.login("gent@example.org")
+        assert "Lotte Lead posted an update in the pilot Parkeren." in client.get("/notifications").text
+
+    def test_milestones_due_within_a_week_or_overdue_are_announced_once_per_due_date(self, in_app, people, pilot_id):
+        today = date(2026, 6, 1)
+        with as_user(in_app, people["lead"]) as (_, lead):
+            workspaces.invite_city(lead, pilot_id, people["kortrijk_city"], ParticipantRole.PARTICIPANT)
+            soon = workspaces.add_milestone(lead, pilot_id, workspaces.MilestoneData("Live", today + timedelta(days=7))).id
+            late = workspaces.add_milestone(
+                lead, pilot_id, workspaces.MilestoneData("Publiceren", today - timedelta(days=1), per_city=True)
+            ).id
+            later = workspaces.add_milestone(lead, pilot_id, workspaces.MilestoneData("Later", today + timedelta(days=8))).id
+            done = workspaces.add_milestone(lead, pilot_id, workspaces.MilestoneData("Klaar", today - timedelta(days=3))).id
+            workspaces.set_milestone_status(lead, pilot_id, done, MilestoneStatus.DONE, completed_on=today)
+            workspaces.set_milestone_status(
+                lead, pilot_id, late, MilestoneStatus.DONE, city_id=people["gent_city"], completed_on=today
+            )
+        with in_app():
+            workspaces.remind_milestones(today)
+        due, overdue = f"/pilots/{pilot_id}#milestone-{soon}", f"/pilots/{pilot_id}#milestone-{late}"
+        # The shared milestone: the lead city (Gent) and the lead. The per-city one: Kortrijk, not done; Gent is.
+        assert inbox(in_app, people["gent"]) == [("milestone_due", due)]
+        assert inbox(in_app, people["lead"]) == [("milestone_due", due), ("milestone_overdue", overdue)]
+        assert inbox(in_app, people["kortrijk"]) == [("milestone_overdue", overdue)]
+        for who in ("leuven", "steering", "nobody", "gone"):
+            assert kinds(in_app, people[who]) == []
+        with in_app():
+            assert workspaces.remind_milestones(today) == 0  # once
+            assert workspaces.remind_milestones(today + timedelta(days=1)) == 3  # "Later" is due within a week now
+        with as_user(in_app, people["lead"]) as (_, lead):
+            workspaces.update_milestone(
+                lead, pilot_id, soon, workspaces.MilestoneData("Live", today + timedelta(days=5)), expected_version=None
+            )
+        with in_app():
+            assert workspaces.remind_milestones(today + timedelta(days=1)) == 3  # moved: announced anew
+        with as_user(in_app, people["lead"]) as (_, lead):
+            workspaces.update_pilot(
+                lead,
+                pilot_id,
+                PilotData("Parkeren", "Samen.", people["gent_city"], PilotStatus.COMPLETED, date(2026, 1, 1), date(2026, 12, 31)),
+                expected_version=None,
+            )
+        with in_app():
+            assert workspaces.remind_milestones(today + timedelta(days=30)) == 0  # a finished pilot is left alone
+        assert ("milestone_due", f"/pilots/{pilot_id}#milestone-{later}") in inbox(in_app, people["gent_staff"])
 
 
 class TestPreferencesAndDigest:

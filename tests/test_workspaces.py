@@ -1048,7 +1048,7 @@ class TestChecks:
                 self.report: dict = PASSING
                 self.calls: list[tuple[str, bool]] = []
 
-            def __call__(self, url, realtime):
+            def __call__(self, url, realtime, frequency):
                 self.calls.append((url, realtime))
                 return {"url": url, **self.report}
 
@@ -1240,7 +1240,7 @@ class TestQueryBounds:
                     ),
                 )
                 for report in (FAILING, PASSING):
-                    service.check_dataset(lead, pilot_id, dataset.id, lambda url, realtime, report=report: report)
+                    service.check_dataset(lead, pilot_id, dataset.id, lambda url, realtime, frequency, report=report: report)
             service.post_update(lead, pilot_id, "Een **update**.")
             service.post_update(steering, pilot_id, "Nog een update.")
         return pilot_id
@@ -1280,7 +1280,7 @@ class TestQueryBounds:
 
 
 def test_the_audit_log_records_every_change(client, people, make_pilot, in_app, monkeypatch):
-    monkeypatch.setattr(views, "run_checker", lambda url, realtime: {"url": url, **FAILING})
+    monkeypatch.setattr(views, "run_checker", lambda url, realtime, frequency=None: {"url": url, **FAILING})
     pilot_id = make_pilot()
     leuven = _participation_id(in_app, pilot_id, people["leuven_city"])
     signed_in(client, "kortrijk@example.org")
@@ -1337,9 +1337,10 @@ def test_the_audit_log_records_every_change(client, people, make_pilot, in_app, 
         assert events["pilot.dataset_checked"].details["passed"] is False
         assert events["pilot.join_requested"].actor_id == people["kortrijk"]
         assert "status" in events["pilot.updated"].details["fields"]
-    # The pilot page shows the activity.
+    # The pilot page shows the activity, in words (the client reads Dutch).
     page = client.get(f"/pilots/{pilot_id}").text
-    assert "<code>dataset_checked</code>" in page and "<code>stage_changed</code>" in page
+    assert "Dataset gecontroleerd" in page and "Fase van een stad gewijzigd" in page
+    assert "dataset_checked" not in page and "stage_changed" not in page
 
 
 # --- the demo ------------------------------------------------------------------------------------------------------

@@ -7,15 +7,17 @@ from flask import current_app
 from pilots.jobs import Job, Periodic
 
 
-def run_checker(url: str, realtime: bool) -> dict:
+def run_checker(url: str, realtime: bool, frequency: str | None = None) -> dict:
     """The conformance checker with the app's address rules, allow-list and limits, in a child process that
-    is stopped at CONFORMANCE_TOTAL_TIMEOUT (fetching and parsing together) or CONFORMANCE_MAX_MEMORY_MB."""
+    is stopped at CONFORMANCE_TOTAL_TIMEOUT (fetching and parsing together) or CONFORMANCE_MAX_MEMORY_MB.
+    ``frequency`` (the declared update frequency's code) decides how recent the data must be."""
     from pilots.conformance import policy_from_config
     from pilots.conformance.isolated import check_url_isolated
 
     config = current_app.config
     max_memory = int(config["CONFORMANCE_MAX_MEMORY_MB"]) * 1024 * 1024
-    return check_url_isolated(url, realtime=realtime, policy=policy_from_config(config), max_memory=max_memory).to_dict()
+    policy = policy_from_config(config)
+    return check_url_isolated(url, realtime=realtime, frequency=frequency, policy=policy, max_memory=max_memory).to_dict()
 
 
 def check_dataset(dataset_id: int, actor_id: int | None) -> bool | None:
@@ -23,6 +25,13 @@ def check_dataset(dataset_id: int, actor_id: int | None) -> bool | None:
     from pilots.services import workspaces
 
     return workspaces.run_requested_check(dataset_id, actor_id, run_checker)
+
+
+def warm_catalogue() -> int:
+    """Render the DCAT-AP catalogue in every format after a change, for every web process to serve."""
+    from pilots.services import catalogue
+
+    return catalogue.warm(current_app.config["BASE_URL"])
 
 
 def send_password_reset(email: str) -> bool:
@@ -57,6 +66,13 @@ def remind_voters() -> int:
     return voting.remind_voters(workspaces.today(), int(current_app.config["VOTING_REMINDER_DAYS"]))
 
 
+def remind_milestones() -> int:
+    """Milestones due within a week, or overdue: their responsible cities and the pilot's leads hear once."""
+    from pilots.services import workspaces
+
+    return workspaces.remind_milestones(workspaces.today())
+
+
 def recheck_datasets() -> int:
     """The nightly monitoring pass: every published dataset's check is queued, spread over
     DATASET_MONITORING_WINDOW_HOURS, one check per host at a time. Returns how many were queued."""
@@ -82,6 +98,7 @@ def _email(function) -> Job:
 
 JOBS: dict[str, Job] = {
     "check_dataset": Job(check_dataset),
+    "warm_catalogue": Job(warm_catalogue),
     "send_password_reset": _email(send_password_reset),
     "send_invitation": _email(send_invitation),
     "send_notification_emails": _email(send_notification_emails),
@@ -92,4 +109,5 @@ PERIODIC: dict[str, Periodic] = {
     "recheck_datasets": Periodic(recheck_datasets, hour_setting="DATASET_MONITORING_HOUR"),
     "send_digests": Periodic(send_digests, hour_setting="DIGEST_HOUR"),
     "remind_voters": Periodic(remind_voters, hour_setting="REMINDER_HOUR"),
+    "remind_milestones": Periodic(remind_milestones, hour_setting="REMINDER_HOUR"),
 }

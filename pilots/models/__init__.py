@@ -2,6 +2,7 @@
 
 from pilots.models.audit import AuditEvent
 from pilots.models.base import Base, utcnow
+from pilots.models.catalogue import RenderedCatalogue
 from pilots.models.challenge import (
     Availability,
     CandidateDataset,
@@ -83,6 +84,7 @@ __all__ = [
     "PilotStatus",
     "PilotUpdate",
     "PublishedDataset",
+    "RenderedCatalogue",
     "Round",
     "RoundPhase",
     "RoundSnapshot",

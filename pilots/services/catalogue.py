@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from pilots import dcat
 from pilots.cache import LruCache, register
 from pilots.extensions import db
-from pilots.models import City, PublishedDataset
-from pilots.services import workspaces
+from pilots.models import City, PublishedDataset, RenderedCatalogue
+from pilots.services.transaction import after_commit, unit_of_work
 from pilots.vocabularies import LICENCE_CC0_VLAANDEREN
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,11 @@ class LeftOut:
     dataset_id: int
     title: str
     problems: tuple[str, ...]
+
+
+def published_datasets() -> list[PublishedDataset]:
+    """Every published dataset with its city (joined): one statement whatever their number."""
+    return list(db.session.scalars(sa.select(PublishedDataset).order_by(PublishedDataset.id)))
 
 
 def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo], list[LeftOut]]:
@@ -61,7 +66,7 @@ def build(base_url: str) -> tuple[dcat.CatalogInfo, list[dcat.DatasetInfo], list
     )
     datasets = []
     skipped: list[LeftOut] = []
-    for dataset in workspaces.published_datasets():
+    for dataset in published_datasets():
         city = dataset.city
         # One agent per city; each dataset's own contact point carries its email address.
         agent = dcat.Agent(uri=uris.city(city.slug), name={"nl": city.name})
@@ -144,14 +149,55 @@ def etag_for(key: tuple[str, str, str]) -> str:
     return hashlib.sha256("\x1f".join(key).encode()).hexdigest()[:32]
 
 
+def _stored(etag: str) -> Rendered | None:
+    """The render the background job stored for this ETag (shared by every process), if it is there yet."""
+    row = db.session.get(RenderedCatalogue, etag)
+    return None if row is None else Rendered(row.body, row.media_type, etag)
+
+
 def current(base_url: str, format: str) -> tuple[str, Callable[[], Rendered]]:
-    """``(etag, load)``: the ETag of the catalogue as it is now (one statement), and a function that
-    returns the :class:`Rendered` catalogue, from this process's cache when it has it."""
+    """``(etag, load)``: the ETag of the catalogue as it is now (one statement), and a function that returns the
+    :class:`Rendered` catalogue: from this process's cache, else as the warm-up job stored it, else rendered
+    now (only until the job has run after the latest change)."""
     name = dcat.format_name(format)
     key = (fingerprint(), base_url, name)
     etag = etag_for(key)
 
     def load() -> Rendered:
-        return CACHE.get_or_make(key, lambda: Rendered(*render(base_url, name), etag))
+        return CACHE.get_or_make(key, lambda: _stored(etag) or Rendered(*render(base_url, name), etag))
 
     return etag, load
+
+
+def warm(base_url: str) -> int:
+    """The job after a change to the published datasets or the cities: render the catalogue as it is now in every
+    format (one build), store what is not stored yet, and drop older renders. Returns how many were rendered."""
+    fingerprint_now = fingerprint()
+    wanted = {etag_for((fingerprint_now, base_url, name)): name for name in dcat.FORMATS}
+    have = set(db.session.scalars(sa.select(RenderedCatalogue.etag).where(RenderedCatalogue.etag.in_(wanted))))
+    missing = [etag for etag in wanted if etag not in have]
+    renders: dict[str, tuple[bytes, str]] = {}
+    if missing:
+        catalog, datasets, _skipped = build(base_url)
+        graph = dcat.build_graph(catalog, datasets)
+        renders = {etag: dcat.serialize(graph, wanted[etag]) for etag in missing}
+    with unit_of_work():
+        db.session.execute(sa.delete(RenderedCatalogue).where(RenderedCatalogue.etag.not_in(wanted)))
+        for etag, (body, media_type) in renders.items():
+            db.session.add(RenderedCatalogue(etag=etag, format=wanted[etag], media_type=media_type, body=body))
+    return len(renders)
+
+
+def warm_later() -> None:
+    """After the caller's commit, queue the warm-up job (a queue that does not answer only means that the next
+    visitor renders the catalogue, as before)."""
+    after_commit(_queue_warm)
+
+
+def _queue_warm() -> None:
+    from pilots import jobs
+
+    try:
+        jobs.enqueue("warm_catalogue")
+    except jobs.QueueUnavailable:
+        log.warning("catalogue warm-up not queued; the next visitor renders it")

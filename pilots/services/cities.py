@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from pilots.extensions import db
 from pilots.models import City, CityKind, User
-from pilots.services import audit
+from pilots.services import audit, catalogue
 from pilots.services.errors import NotFound, ServiceError
 from pilots.services.transaction import check_version, unit_of_work
 
@@ -101,6 +101,7 @@ def update_city(actor: User, city_id: int, data: CityData, expected_version: int
     with unit_of_work(_l("Another city already has this name, slug or NIS code.")):
         if changes:
             audit.record(actor, "city.updated", "city", city.id, changes=changes)
+            catalogue.warm_later()  # the catalogue names each dataset's city
     return city
 
 

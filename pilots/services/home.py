@@ -115,6 +115,6 @@ def _failing_datasets(user: User) -> list[Item]:
         .order_by(PublishedDataset.id)
     )
     return [
-        Item("failing", f"/pilots/{pilot_id}#dataset-{dataset_id}", {"title_nl": title_nl, "title_en": title_en})
+        Item("failing", f"/pilots/{pilot_id}/datasets/{dataset_id}/history", {"title_nl": title_nl, "title_en": title_en})
         for dataset_id, pilot_id, title_nl, title_en in rows
     ]

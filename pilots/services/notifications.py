@@ -3,8 +3,9 @@
 Services that decide something call :func:`notify` inside their unit of work with the users it concerns; the
 rows are stored with that decision, and the e-mails of those who want them at once are queued after the
 commit (``send_notification_emails``). A kind's recipients are chosen by the service that knows the rule
-(:func:`challenge_followers`, :func:`city_staff`, :func:`city_voters`, …); each is also filtered by
-:func:`may_see`, so a notification never points anyone at what they may not see.
+(:func:`challenge_followers`, :func:`pilot_followers`, :func:`round_followers`, :func:`city_staff`,
+:func:`city_voters`, …), and only ever about what its recipients may see: a challenge is followed once it is
+submitted, a ballot's notifications go to its own city's voters, results once they are published.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flask import current_app
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,6 +35,8 @@ from pilots.models import (
     Membership,
     Notification,
     NotificationPreference,
+    Pilot,
+    Round,
     User,
     utcnow,
 )
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 
 
 class Kind(StrEnum):
+    PROPOSALS_OPEN = "proposals_open"
     VOTING_OPEN = "voting_open"
     VOTING_REMINDER = "voting_reminder"
     RESULTS_PUBLISHED = "results_published"
@@ -55,6 +60,9 @@ class Kind(StrEnum):
     JOIN_ACCEPTED = "join_accepted"
     DATASET_FAILING = "dataset_failing"
     DATASET_RECOVERED = "dataset_recovered"
+    PILOT_UPDATE = "pilot_update"
+    MILESTONE_DUE = "milestone_due"
+    MILESTONE_OVERDUE = "milestone_overdue"
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,23 @@ class KindInfo:
     default: Delivery = Delivery.IMMEDIATELY
 
 
+def _long_date(iso: str) -> str:
+    return format_date(date.fromisoformat(iso), "long")
+
+
 KINDS: dict[Kind, KindInfo] = {
+    Kind.PROPOSALS_OPEN: KindInfo(
+        _l("A round opens for proposals"),
+        lambda p: (
+            _(
+                "Cities can propose challenges for %(year)s until %(deadline)s.",
+                year=p["year"],
+                deadline=_long_date(p["deadline"]),
+            )
+            if p.get("deadline")
+            else _("Cities can propose challenges for %(year)s.", year=p["year"])
+        ),
+    ),
     Kind.VOTING_OPEN: KindInfo(
         _l("Voting opens"),
         lambda p: _("Voting on the %(year)s challenges is open: the ballot of %(city)s is waiting.", **p),
@@ -75,7 +99,7 @@ KINDS: dict[Kind, KindInfo] = {
             "The ballot of %(city)s for %(year)s is not submitted yet: voting closes on %(deadline)s.",
             city=p["city"],
             year=p["year"],
-            deadline=format_date(date.fromisoformat(p["deadline"]), "long"),
+            deadline=_long_date(p["deadline"]),
         ),
     ),
     Kind.RESULTS_PUBLISHED: KindInfo(
@@ -115,6 +139,29 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.DATASET_RECOVERED: KindInfo(
         _l("A failing dataset passes again"),
         lambda p: _("%(title)s of %(city)s passes its checks again.", title=_in_language(p, "title"), city=p["city"]),
+    ),
+    Kind.PILOT_UPDATE: KindInfo(
+        _l("An update in a pilot you follow"),
+        lambda p: _("%(author)s posted an update in the pilot %(pilot)s.", **p),
+        Delivery.DAILY,
+    ),
+    Kind.MILESTONE_DUE: KindInfo(
+        _l("A milestone is due within a week"),
+        lambda p: _(
+            "%(milestone)s of the pilot %(pilot)s is due on %(due)s.",
+            milestone=p["milestone"],
+            pilot=p["pilot"],
+            due=_long_date(p["due"]),
+        ),
+    ),
+    Kind.MILESTONE_OVERDUE: KindInfo(
+        _l("A milestone is overdue"),
+        lambda p: _(
+            "%(milestone)s of the pilot %(pilot)s was due on %(due)s and is not done.",
+            milestone=p["milestone"],
+            pilot=p["pilot"],
+            due=_long_date(p["due"]),
+        ),
     ),
 }
 
@@ -190,6 +237,17 @@ def city_staff(city_ids: Iterable[int]) -> set[int]:
     return set(db.session.scalars(_active(select(Membership.user_id)).where(Membership.city_id.in_(ids))))
 
 
+def staff_by_city(city_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Everyone with a role in each of these cities, by city (one statement for all of them)."""
+    ids = list(set(city_ids))
+    found: dict[int, set[int]] = {city_id: set() for city_id in ids}
+    if ids:
+        rows = db.session.execute(_active(select(Membership.city_id, Membership.user_id)).where(Membership.city_id.in_(ids)))
+        for city_id, user_id in rows:
+            found[city_id].add(user_id)
+    return found
+
+
 def city_voters(city_id: int) -> set[int]:
     return set(
         db.session.scalars(
@@ -205,11 +263,30 @@ def everyone_involved() -> set[int]:
     return with_city | steering
 
 
-def _explicit(subject_type: str, subject_id: int) -> dict[int, bool]:
+class Subject(StrEnum):
+    """What can be followed."""
+
+    CHALLENGE = "challenge"
+    ROUND = "round"
+    PILOT = "pilot"
+
+
+def _explicit(subject: Subject, subject_id: int) -> dict[int, bool]:
     rows = db.session.execute(
-        select(Follow.user_id, Follow.following).where(Follow.subject_type == subject_type, Follow.subject_id == subject_id)
+        select(Follow.user_id, Follow.following).where(Follow.subject_type == subject.value, Follow.subject_id == subject_id)
     )
     return {user_id: following for user_id, following in rows}
+
+
+def _followers(subject: Subject, subject_id: int, automatic: set[int]) -> set[int]:
+    """Who follows an item: those who do automatically, plus who chose to, minus who chose not to (active only)."""
+    explicit = _explicit(subject, subject_id)
+    followers = (automatic | {user_id for user_id, on in explicit.items() if on}) - {
+        user_id for user_id, on in explicit.items() if not on
+    }
+    if not followers:
+        return set()
+    return set(db.session.scalars(select(User.id).where(User.id.in_(followers), User.active.is_(True))))
 
 
 def _followed_by_cities(challenge: Challenge) -> set[int]:
@@ -217,45 +294,78 @@ def _followed_by_cities(challenge: Challenge) -> set[int]:
     return {challenge.city_id, *(sponsorship.city_id for sponsorship in challenge.cosponsors)}
 
 
-def _own_follow(user_id: int, challenge_id: int):
-    return (Follow.user_id == user_id, Follow.subject_type == "challenge", Follow.subject_id == challenge_id)
+def _pilot_cities(pilot: Pilot) -> set[int]:
+    return {participation.city_id for participation in pilot.participants if participation.accepted}
 
 
 def challenge_followers(challenge: Challenge) -> set[int]:
     """The proposing and co-sponsoring cities' staff, plus who chose to follow, minus who chose not to."""
-    explicit = _explicit("challenge", challenge.id)
-    followers = city_staff(_followed_by_cities(challenge)) | {user_id for user_id, on in explicit.items() if on}
-    followers -= {user_id for user_id, on in explicit.items() if not on}
-    if not followers:
-        return set()
-    active = db.session.scalars(select(User.id).where(User.id.in_(followers), User.active.is_(True)))
-    return set(active)
+    return _followers(Subject.CHALLENGE, challenge.id, city_staff(_followed_by_cities(challenge)))
 
 
-def is_following(user: User | None, challenge: Challenge) -> bool:
+def pilot_followers(pilot: Pilot) -> set[int]:
+    """The leads and the staff of the participating (accepted) cities, plus who chose to follow, minus who
+    chose not to."""
+    return _followers(Subject.PILOT, pilot.id, city_staff(_pilot_cities(pilot)) | {lead.id for lead in pilot.leads})
+
+
+def round_followers(round_: Round, among: set[int] | None = None) -> set[int]:
+    """Everyone involved (city staff and the steering committee) and who chose to follow the round, minus who
+    chose not to; ``among``: only these (a city's voters hear of their ballot unless they unfollowed the round)."""
+    automatic = everyone_involved() if among is None else among
+    followers = _followers(Subject.ROUND, round_.id, automatic)
+    return followers if among is None else followers & among
+
+
+def _follows_automatically(user: User, subject: Subject, item: Challenge | Round | Pilot) -> bool:
+    if isinstance(item, Challenge):
+        return bool(set(user.city_ids) & _followed_by_cities(item))
+    if isinstance(item, Pilot):
+        return bool(set(user.city_ids) & _pilot_cities(item)) or any(lead.id == user.id for lead in item.leads)
+    return bool(user.city_ids) or bool(user.is_steering)
+
+
+def _subject(item: Challenge | Round | Pilot) -> Subject:
+    if isinstance(item, Challenge):
+        return Subject.CHALLENGE
+    return Subject.PILOT if isinstance(item, Pilot) else Subject.ROUND
+
+
+def _own_follow(user_id: int, subject: Subject, subject_id: int):
+    return (Follow.user_id == user_id, Follow.subject_type == subject.value, Follow.subject_id == subject_id)
+
+
+def is_following(user: User | None, item: Challenge | Round | Pilot) -> bool:
+    """Whether the user hears of this challenge, round or pilot (their own choice, else the automatic rule)."""
     if user is None or not user.is_authenticated:
         return False
-    explicit = db.session.scalar(select(Follow.following).where(*_own_follow(user.id, challenge.id)))
+    subject = _subject(item)
+    explicit = db.session.scalar(select(Follow.following).where(*_own_follow(user.id, subject, item.id)))
     if explicit is not None:
         return explicit
-    return bool(set(user.city_ids) & _followed_by_cities(challenge))
+    return _follows_automatically(user, subject, item)
 
 
-def can_follow(user: User | None, challenge: Challenge) -> bool:
-    """Signed-in users follow challenges that everyone sees (a draft is its city's business)."""
-    return bool(user and user.is_authenticated and challenge.status in PUBLIC_STATUSES)
+def can_follow(user: User | None, item: Challenge | Round | Pilot) -> bool:
+    """Signed-in users follow what everyone sees: pilots, rounds, submitted challenges (a draft is its city's
+    business)."""
+    if not (user and user.is_authenticated):
+        return False
+    return item.status in PUBLIC_STATUSES if isinstance(item, Challenge) else True
 
 
-def follow(user: User, challenge: Challenge, following: bool) -> None:
-    if following and not can_follow(user, challenge):
+def follow(user: User, item: Challenge | Round | Pilot, following: bool) -> None:
+    """Follow (or stop following) a challenge, a round or a pilot; the choice overrides the automatic rule."""
+    if following and not can_follow(user, item):
         raise ServiceError(_l("Only submitted challenges can be followed."))
+    subject = _subject(item)
     with unit_of_work():
-        row = db.session.scalar(select(Follow).where(*_own_follow(user.id, challenge.id)))
+        row = db.session.scalar(select(Follow).where(*_own_follow(user.id, subject, item.id)))
         if row is None:
-            db.session.add(Follow(user_id=user.id, subject_type="challenge", subject_id=challenge.id, following=following))
+            db.session.add(Follow(user_id=user.id, subject_type=subject.value, subject_id=item.id, following=following))
         else:
             row.following = following
-        audit.record(user, "challenge.followed" if following else "challenge.unfollowed", "challenge", challenge.id)
+        audit.record(user, f"{subject.value}.{'followed' if following else 'unfollowed'}", subject.value, item.id)
 
 
 # --- sending ---------------------------------------------------------------------------------------------------
@@ -296,8 +406,13 @@ def notify(kind: Kind, user_ids: Iterable[int], link: str, params: dict[str, Any
     return len(added)
 
 
+def emails_on() -> bool:
+    """Whether notifications go out by e-mail here (NOTIFICATION_EMAILS and a way to send mail)."""
+    return bool(current_app.config.get("NOTIFICATION_EMAILS", True)) and mail.enabled()
+
+
 def _queue_emails(ids: list[int]) -> None:
-    if not mail.enabled():
+    if not emails_on():
         return
     try:
         jobs.enqueue("send_notification_emails", ids)
@@ -333,7 +448,7 @@ def send_emails(notification_ids: list[int]) -> int:
 def send_digests() -> int:
     """The daily job: one e-mail per user with their unread notifications not sent yet (the daily kinds, and
     immediate ones whose e-mail did not go out). Returns how many digests were sent."""
-    if not mail.enabled():
+    if not emails_on():
         return 0
     missed_before = utcnow() - MISSED_AFTER
     rows = db.session.scalars(

@@ -487,12 +487,17 @@ def ballot_link(round_id: int, city_slug: str) -> str:
 
 
 def _notify_phase(actor: User | None, round_: Round) -> None:
-    """Voting opens: each city's voters hear of their ballot. Results published: everyone involved."""
-    if round_.phase is RoundPhase.VOTING_OPEN:
+    """Proposals open and results published: the round's followers (everyone involved unless they unfollowed
+    it). Voting opens: each city's voters hear of their own ballot."""
+    if round_.phase is RoundPhase.PROPOSALS_OPEN:
+        deadline = round_.proposals_deadline.isoformat() if round_.proposals_deadline else None
+        params = {"year": round_.year, "deadline": deadline}
+        notifications.notify(Kind.PROPOSALS_OPEN, notifications.round_followers(round_), f"/rounds/{round_.id}", params, actor)
+    elif round_.phase is RoundPhase.VOTING_OPEN:
         for ballot in round_.ballots:
             notifications.notify(
                 Kind.VOTING_OPEN,
-                notifications.city_voters(ballot.city_id),
+                notifications.round_followers(round_, among=notifications.city_voters(ballot.city_id)),
                 ballot_link(round_.id, ballot.city.slug),
                 {"year": round_.year, "city": ballot.city.name},
                 actor,
@@ -500,7 +505,7 @@ def _notify_phase(actor: User | None, round_: Round) -> None:
     elif round_.phase is RoundPhase.PUBLISHED:
         notifications.notify(
             Kind.RESULTS_PUBLISHED,
-            notifications.everyone_involved(),
+            notifications.round_followers(round_),
             f"/rounds/{round_.id}/results",
             {"year": round_.year},
             actor,
@@ -536,9 +541,8 @@ def remind_voters(on: date, days_before: int) -> int:
                 if links[ballot.id] in already:
                     continue
                 params = {"city": ballot.city.name, "year": round_.year, "deadline": round_.voting_deadline.isoformat()}
-                if notifications.notify(
-                    Kind.VOTING_REMINDER, notifications.city_voters(ballot.city_id), links[ballot.id], params
-                ):
+                voters = notifications.round_followers(round_, among=notifications.city_voters(ballot.city_id))
+                if notifications.notify(Kind.VOTING_REMINDER, voters, links[ballot.id], params):
                     cities.append(ballot.city.slug)
             if cities:
                 audit.record(None, "round.voters_reminded", "round", round_.id, cities=cities)

@@ -23,6 +23,7 @@ from pilots.models import (
     Milestone,
     MilestoneCity,
     MilestoneStatus,
+    Notification,
     ParticipantRole,
     Participation,
     Pilot,
@@ -34,7 +35,7 @@ from pilots.models import (
     User,
     utcnow,
 )
-from pilots.services import audit, notifications
+from pilots.services import audit, catalogue, notifications
 from pilots.services.challenges import url_problem
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.notifications import Kind
@@ -233,6 +234,13 @@ def post_update(actor: User, pilot_id: int, body: str) -> PilotUpdate:
         update = PilotUpdate(author=actor, body=body)
         pilot.updates.append(update)
         audit.record(actor, "pilot.update_posted", "pilot", pilot.id)
+        notifications.notify(
+            Kind.PILOT_UPDATE,
+            notifications.pilot_followers(pilot),
+            f"/pilots/{pilot.id}#activity",
+            {"author": actor.name, "pilot": pilot.title},
+            actor,
+        )
     return update
 
 
@@ -595,6 +603,7 @@ def add_dataset(actor: User, pilot_id: int, city_id: int, data: DatasetData) -> 
         pilot.datasets.append(dataset)
         db.session.flush()
         audit.record(actor, "pilot.dataset_added", "pilot", pilot.id, dataset_id=dataset.id, city_id=city_id, title=data.title_nl)
+        catalogue.warm_later()
     return dataset
 
 
@@ -620,10 +629,12 @@ def update_dataset(
         if changed:
             dataset.modified = utcnow()
             audit.record(actor, "pilot.dataset_updated", "pilot", pilot.id, dataset_id=dataset.id, fields=changed)
+            catalogue.warm_later()
     return dataset
 
 
-Checker = Callable[[str, bool], dict[str, Any]]
+#: checker(access URL, real-time?, declared update frequency) -> the report (pilots.jobs.tasks.run_checker).
+Checker = Callable[[str, bool, str | None], dict[str, Any]]
 
 #: How long a requested check counts as under way; after that (a worker that died, say) it may be asked again.
 CHECK_PENDING_FOR = timedelta(minutes=5)
@@ -686,7 +697,7 @@ def check_dataset(actor: User | None, pilot_id: int, dataset_id: int, checker: C
     dataset = _dataset(pilot, dataset_id)
     if actor is not None and not can_check_dataset(actor, pilot, dataset):
         raise Forbidden(_l("Only the publishing city, the pilot's leads and the steering committee check datasets."))
-    report = checker(dataset.access_url, dataset.realtime)
+    report = checker(dataset.access_url, dataset.realtime, dataset.frequency)
     earlier = db.session.scalars(
         select(DatasetCheck.report).where(DatasetCheck.dataset_id == dataset.id).order_by(DatasetCheck.id.desc()).limit(2)
     ).all()
@@ -726,6 +737,60 @@ def monitoring_targets() -> list[tuple[int, str]]:
     return [(dataset_id, url) for dataset_id, url in rows]
 
 
+#: How many days ahead a milestone's responsible cities and the pilot's leads hear that it is due.
+MILESTONE_NOTICE_DAYS = 7
+
+
+def milestone_cities(milestone: Milestone) -> set[int]:
+    """The cities that answer for a milestone that is not done: each city whose part is not done (a per-city
+    milestone), or the pilot's lead city (a shared one)."""
+    if milestone.per_city:
+        return {row.city_id for row in milestone.city_statuses if row.status is not MilestoneStatus.DONE}
+    return {milestone.pilot.lead_city_id} - {None}
+
+
+def remind_milestones(on: date) -> int:
+    """The daily job: a milestone of a planned or active pilot that is not done is announced when it is due
+    within MILESTONE_NOTICE_DAYS, and again once it is overdue, once per recipient and due date (a milestone that
+    is moved is announced anew). Returns how many notifications were added."""
+    milestones = db.session.scalars(
+        select(Milestone)
+        .join(Pilot)
+        .where(
+            Pilot.status.in_((PilotStatus.PLANNED, PilotStatus.ACTIVE)),
+            Milestone.status != MilestoneStatus.DONE,
+            Milestone.due_date <= on + timedelta(days=MILESTONE_NOTICE_DAYS),
+        )
+        .options(selectinload(Milestone.city_statuses), selectinload(Milestone.pilot).selectinload(Pilot.leads))
+        .order_by(Milestone.id)
+    ).all()
+    kinds = (Kind.MILESTONE_DUE.value, Kind.MILESTONE_OVERDUE.value)
+    links = {m.id: f"/pilots/{m.pilot_id}#milestone-{m.id}" for m in milestones}
+    told = {
+        (kind, link, user_id, (params or {}).get("due"))
+        for kind, link, user_id, params in db.session.execute(
+            select(Notification.kind, Notification.link, Notification.user_id, Notification.params).where(
+                Notification.kind.in_(kinds), Notification.link.in_(links.values())
+            )
+        )
+    }
+    staff = notifications.staff_by_city(city_id for m in milestones for city_id in milestone_cities(m))
+    added = 0
+    with unit_of_work():
+        for milestone in milestones:
+            kind = Kind.MILESTONE_OVERDUE if milestone.due_date < on else Kind.MILESTONE_DUE
+            link, due = links[milestone.id], milestone.due_date.isoformat()
+            answerable = {lead.id for lead in milestone.pilot.leads}.union(*(staff[c] for c in milestone_cities(milestone)))
+            recipients = {user_id for user_id in answerable if (kind.value, link, user_id, due) not in told}
+            params = {"milestone": milestone.title, "pilot": milestone.pilot.title, "due": due}
+            if count := notifications.notify(kind, recipients, link, params):
+                audit.record(
+                    None, "pilot.milestone_reminded", "pilot", milestone.pilot_id, milestone_id=milestone.id, kind=kind.value
+                )
+                added += count
+    return added
+
+
 def _notify_check_change(pilot: Pilot, dataset: PublishedDataset, change: history.Change) -> None:
     """The same check failing on two runs in a row, and the recovery after it, reach the publishing city's staff
     and the pilot's leads, once each."""
@@ -733,7 +798,7 @@ def _notify_check_change(pilot: Pilot, dataset: PublishedDataset, change: histor
         return
     recipients = notifications.city_staff([dataset.city_id]) | {lead.id for lead in pilot.leads}
     params = {"title_nl": dataset.title_nl, "title_en": dataset.title_en, "city": dataset.city.name}
-    link = f"/pilots/{pilot.id}#dataset-{dataset.id}"
+    link = f"/pilots/{pilot.id}/datasets/{dataset.id}/history"
     if change.newly_failing:
         notifications.notify(Kind.DATASET_FAILING, recipients, link, {**params, "checks": sorted(change.newly_failing)})
     else:
@@ -743,11 +808,6 @@ def _notify_check_change(pilot: Pilot, dataset: PublishedDataset, change: histor
 def all_dataset_ids() -> list[tuple[int, int]]:
     rows = db.session.execute(select(PublishedDataset.pilot_id, PublishedDataset.id).order_by(PublishedDataset.id))
     return [(pilot_id, dataset_id) for pilot_id, dataset_id in rows]
-
-
-def published_datasets() -> list[PublishedDataset]:
-    """Every published dataset with its city (joined), for the catalogue: one statement whatever their number."""
-    return list(db.session.scalars(select(PublishedDataset).order_by(PublishedDataset.id)))
 
 
 def start_from_challenge(pilot: Pilot, challenge) -> None:

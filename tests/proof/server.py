@@ -101,6 +101,7 @@ class Gunicorn:
             "DATABASE_URL": self.database_url,
             "RATELIMIT_STORAGE_URI": proof_redis_url(),
             "TASK_QUEUE_URL": proof_redis_url(),
+            "NOTIFICATION_EMAILS": "false",  # no mail server unless a test gives one (env_overrides)
             **self.env_overrides,
         }
 

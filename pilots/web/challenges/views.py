@@ -221,7 +221,7 @@ def _render_detail(challenge: Challenge, status: int = 200, **overrides):
         openness={d.id: _openness(d) for d in challenge.datasets},
         editable_comments={c.id for c in challenge.comments if service.can_edit_comment(current_user, c, window)},
         can_follow=notifications.can_follow(current_user, challenge),
-        following=notifications.is_following(current_user, challenge) if current_user.is_authenticated else False,
+        following=notifications.is_following(current_user, challenge),
         labels={
             "availability": AVAILABILITY_LABELS,
             "file_types": FILE_TYPES,

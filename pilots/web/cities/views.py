@@ -14,7 +14,7 @@ from pilots.models import CharterLevel
 from pilots.models.city_status import MATURITY_DOMAINS, PRINCIPLES
 from pilots.security.access import ADMIN, SIGNED_IN, allow, staff_of
 from pilots.services import city_status as service
-from pilots.services import voting
+from pilots.services import monitoring, voting
 from pilots.vocabularies import CHALLENGE_STATUS_LABELS, FILE_TYPES, LICENCES, ROUND_PHASE_LABELS, THEMES, openness
 from pilots.web.admin.forms import parse_version
 from pilots.web.cities import charts
@@ -125,6 +125,7 @@ def profile(slug: str):
         this_year=this_year,
         has_this_year=any(a.year == this_year for a in data.assessments),
         openness={dataset.id: _openness(dataset) for dataset, _check in data.datasets},
+        failing=monitoring.failing_datasets(city.id),
         can_see_ballot={b.id: voting.can_see_ballot(current_user, b.round, b) for b in data.ballots},
         plotly_version=result_charts.PLOTLY_VERSION,
         maplibre_marker=result_charts.plotly_assets().maplibre_marker if figure else None,

@@ -12,8 +12,8 @@ from wtforms import SelectField, SubmitField
 from pilots.extensions import db
 from pilots.models import Delivery
 from pilots.security.access import SIGNED_IN, allow
-from pilots.services import challenges, notifications
-from pilots.services.notifications import KINDS, Kind
+from pilots.services import challenges, notifications, voting, workspaces
+from pilots.services.notifications import KINDS, Kind, Subject
 from pilots.web.forms import ConfirmForm, choices
 from pilots.web.support import button_action, form_status, page_argument, page_size
 
@@ -74,13 +74,32 @@ def preferences():
     return render_template("notifications/preferences.html", form=form), form_status(form)
 
 
-@bp.post("/follow/challenge/<int:challenge_id>")
+#: What can be followed: how to load it for the signed-in user (404 when it does not exist or they may not see
+#: it), where its page is, and what the button's answer says.
+FOLLOWABLE = {
+    Subject.CHALLENGE: (
+        lambda item_id: challenges.get_visible(item_id, current_user),
+        lambda item: url_for("challenges.detail", challenge_id=item.id),
+        (_l("You follow this challenge."), _l("You no longer follow this challenge.")),
+    ),
+    Subject.ROUND: (
+        voting.get_round,
+        lambda item: url_for("rounds.detail", round_id=item.id),
+        (_l("You follow this round."), _l("You no longer follow this round.")),
+    ),
+    Subject.PILOT: (
+        workspaces.get_pilot,
+        lambda item: url_for("workspaces.detail", pilot_id=item.id),
+        (_l("You follow this pilot."), _l("You no longer follow this pilot.")),
+    ),
+}
+
+
+@bp.post("/follow/<any(challenge, round, pilot):subject>/<int:subject_id>")
 @allow(SIGNED_IN)
-def follow_challenge(challenge_id: int):
-    challenge = challenges.get_visible(challenge_id, current_user)  # none such or not visible: 404
+def follow(subject: str, subject_id: int):
+    load, page, (followed, unfollowed) = FOLLOWABLE[Subject(subject)]
+    item = load(subject_id)
     following = request.form.get("follow") == "1"
-    button_action(
-        lambda: notifications.follow(current_user, challenge, following),
-        _("You follow this challenge.") if following else _("You no longer follow this challenge."),
-    )
-    return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    button_action(lambda: notifications.follow(current_user, item, following), str(followed if following else unfollowed))
+    return redirect(page(item))

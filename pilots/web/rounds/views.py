@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pilots.extensions import db
 from pilots.models import PHASE_ORDER, BallotStatus, City, Direction, RoundPhase
 from pilots.security.access import SIGNED_IN, STEERING, allow, voter_of
-from pilots.services import voting
+from pilots.services import notifications, voting
 from pilots.services.errors import ServiceError
 from pilots.web.admin.forms import parse_version
 from pilots.web.rounds.forms import (
@@ -129,6 +129,7 @@ def detail(round_id: int):
         can_see_results=voting.can_see_results(current_user, round_),
         can_edit_criteria=voting.can_edit_criteria(current_user, round_),
         visible_ballots={b.id for b in ballots.values() if voting.can_see_ballot(current_user, round_, b)},
+        following=notifications.is_following(current_user, round_),
     )
 
 

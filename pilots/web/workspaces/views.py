@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, format_percent, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from pilots import charts
+from pilots.conformance.history import Availability, DayResult
 from pilots.extensions import db
 from pilots.models import MilestoneStatus, ParticipantRole, PilotStatus, Stage
 from pilots.security.access import ANYONE, CITY_STAFF, SIGNED_IN, STEERING, allow
-from pilots.services import cities
+from pilots.services import cities, monitoring, notifications
 from pilots.services import workspaces as service
 from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
@@ -189,6 +191,8 @@ def _render_detail(pilot, status: int = 200, **overrides):
         milestone_statuses=list(MilestoneStatus),
         plotly_version=charts.PLOTLY_VERSION,
         maplibre_marker=charts.plotly_assets().maplibre_marker,
+        can_follow=notifications.can_follow(current_user, pilot),
+        following=notifications.is_following(current_user, pilot),
     ), status
 
 
@@ -443,6 +447,53 @@ def edit_dataset(pilot_id: int, dataset_id: int):
     ):
         return redirect(url_for("workspaces.detail", pilot_id=pilot.id) + "#datasets")
     return render_template("workspaces/dataset_form.html", form=form, pilot=pilot, dataset=dataset), form_status(form)
+
+
+#: A day's result in words (the chart and the table say it in text, not by colour only).
+DAY_RESULT_LABELS = {
+    DayResult.PASSED: _l("passed"),
+    DayResult.MIXED: _l("passed and failed"),
+    DayResult.FAILED: _l("failed"),
+    DayResult.NONE: _l("no check"),
+}
+
+
+def _availability_days(availability: Availability) -> list[dict]:
+    """The window's days for the chart and the table, oldest first."""
+    return [
+        {
+            "day": day.day.isoformat(),
+            "label": format_date(day.day, "medium"),
+            "result": day.result.value,
+            "checks": day.checks,
+            "passed": day.passed,
+        }
+        for day in availability.days
+    ]
+
+
+@bp.get("/<int:pilot_id>/datasets/<int:dataset_id>/history")
+@allow(ANYONE)  # published datasets and their checks are public, as on the pilot page
+def dataset_history(pilot_id: int, dataset_id: int):
+    """A dataset's current verdict, its last change of verdict and its availability per day over the last days."""
+    found = monitoring.dataset_history(pilot_id, dataset_id)
+    locale = _locale()
+    days = _availability_days(found.availability)
+    figure = charts.availability_figure(days, locale)
+    return render_template(
+        "workspaces/dataset_history.html",
+        history=found,
+        dataset=found.dataset,
+        pilot=found.dataset.pilot,
+        locale=locale,
+        days=days,
+        window_days=len(days),
+        figure=figure,
+        day_results=translated(DAY_RESULT_LABELS),
+        share=None if found.availability.share is None else format_percent(found.availability.share, format="#,##0%"),
+        plotly_version=charts.PLOTLY_VERSION,
+        maplibre_marker=charts.plotly_assets().maplibre_marker,
+    )
 
 
 @bp.post("/<int:pilot_id>/datasets/<int:dataset_id>/check")
