@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from pilots.models import CityKind, CityRole
 from pilots.text import render_markdown
 from pilots.vocabularies import CHALLENGE_STATUS_LABELS, ROUND_PHASE_LABELS
-from pilots.web import numbers
+from pilots.web import labels, numbers
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -33,6 +33,17 @@ def register_template_helpers(app: Flask) -> None:
         }
 
     app.add_template_filter(render_markdown, "markdown")
+    # Names the code uses, in words (pilots/web/labels.py): never print an action, a check id or a format code.
+    for helper in (
+        labels.audit_label,
+        labels.object_label,
+        labels.check_label,
+        labels.check_result,
+        labels.evidence,
+        labels.speaker,
+        labels.file_type_label,
+    ):
+        app.add_template_global(helper)
 
     @app.template_filter("date")
     def _format_date(value, format: str = "long") -> str:

@@ -17,6 +17,7 @@ from pilots.services.cities import CityData
 from pilots.services.errors import ServiceError
 from pilots.web.admin.forms import CityForm, MembershipForm, NewUserForm, PasswordResetForm, UserForm, parse_version
 from pilots.web.forms import ConfirmForm, choices
+from pilots.web.labels import audit_label
 from pilots.web.support import (
     apply_service_error,
     button_action,
@@ -267,5 +268,6 @@ def audit_log():
     if object_type:
         query = query.where(AuditEvent.object_type == object_type)
     pagination = db.paginate(query, page=page_argument(), per_page=50, error_out=False)
-    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    recorded = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    actions = sorted(recorded, key=lambda name: (audit_label(name), name))  # in the order of what they say
     return render_template("admin/audit.html", pagination=pagination, action=action, object_type=object_type, actions=actions)

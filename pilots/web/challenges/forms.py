@@ -6,8 +6,9 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import InputRequired, Length, Optional
 
 from pilots.models import Availability
-from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
+from pilots.vocabularies import FREQUENCIES, LICENCES, THEMES
 from pilots.web.forms import choices
+from pilots.web.labels import FILE_TYPE_LABELS
 
 AVAILABILITY_LABELS = {
     Availability.NOT_COLLECTED: _l("Not collected yet"),
@@ -66,7 +67,7 @@ class DatasetForm(FlaskForm):
         description=_l("Where the data or its description can be found, if anywhere."),
         render_kw={"inputmode": "url"},
     )
-    file_type = SelectField(_l("Format"), choices=_blank((code, kind.label) for code, kind in FILE_TYPES.items()))
+    file_type = SelectField(_l("Format"), choices=_blank(FILE_TYPE_LABELS.items()))
     licence = SelectField(_l("Licence"), choices=_blank(LICENCES.items()))
     frequency = SelectField(_l("Update frequency"), choices=_blank(FREQUENCIES.items()))
     realtime = BooleanField(_l("Real-time data"))

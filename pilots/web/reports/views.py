@@ -24,8 +24,9 @@ from pilots.services import city_status
 from pilots.services import reports as service
 from pilots.services.errors import NotFound, ServiceError
 from pilots.services.workspaces import today
-from pilots.vocabularies import FILE_TYPES, ROUND_PHASE_LABELS
+from pilots.vocabularies import ROUND_PHASE_LABELS
 from pilots.web.cities.forms import CHARTER_LEVEL_LABELS, DOMAIN_LABELS, PRINCIPLE_LABELS
+from pilots.web.labels import file_type_label
 from pilots.web.urls import absolute
 from pilots.web.workspaces.forms import ROLE_LABELS, STAGE_LABELS
 
@@ -202,7 +203,7 @@ def _actions_sections(entry: service.CityReport, prefix: str, locale: str, windo
                 Cell(d.title(locale), d.access_url),
                 pilot_cell(d.pilot_id, d.pilot_title),
                 Cell(_iso(d.issued)),
-                Cell(str(FILE_TYPES[d.file_type].label) if d.file_type in FILE_TYPES else d.file_type),
+                Cell(file_type_label(d.file_type)),
             ]
             for d in entry.datasets
         ],

@@ -16,8 +16,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from pilots.models import MilestoneStatus, ParticipantRole, PilotStatus, Stage
-from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, OPEN_LICENCES, THEMES
+from pilots.vocabularies import FREQUENCIES, LICENCES, OPEN_LICENCES, THEMES
 from pilots.web.forms import choices
+from pilots.web.labels import FILE_TYPE_LABELS
 
 PILOT_STATUS_LABELS = {
     PilotStatus.PLANNED: _l("Planned"),
@@ -116,7 +117,7 @@ class DatasetForm(FlaskForm):
         description=_l("Where the data (or its API) answers; this is what the conformance check fetches."),
     )
     download_url = StringField(_l("Download URL"), validators=[Length(max=500)], render_kw={"inputmode": "url"})
-    file_type = SelectField(_l("Format"), choices=choices((code, kind.label) for code, kind in FILE_TYPES.items()))
+    file_type = SelectField(_l("Format"), choices=choices(FILE_TYPE_LABELS.items()))
     licence = SelectField(_l("Licence"), choices=choices((uri, label) for uri, label in LICENCES.items() if uri in OPEN_LICENCES))
     theme = SelectField(_l("Theme"), choices=choices(THEMES.items()))
     frequency = SelectField(_l("Update frequency"), choices=choices(FREQUENCIES.items()), default="UNKNOWN")

@@ -21,6 +21,7 @@ from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES
 from pilots.web.admin.forms import parse_version
 from pilots.web.forms import ConfirmForm, choices
+from pilots.web.labels import CHECK_LABELS
 from pilots.web.support import button_action, flash_service_error, form_status, page_argument, page_size, submit_form, translated
 from pilots.web.urls import absolute_url, base_host
 from pilots.web.workspaces.forms import (
@@ -50,6 +51,7 @@ LABELS = {
     "file_types": FILE_TYPES,
     "licences": LICENCES,
     "frequencies": FREQUENCIES,
+    "checks": CHECK_LABELS,
 }
 
 
