@@ -59,6 +59,18 @@ class Config:
     INVITATION_DAYS = 7  # how long an invitation to choose a password works (once)
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_IP = "20 per hour"
+    # Single sign-on with OpenID Connect (docs/sso.md): off while OIDC_ISSUER is empty. The client is made on first
+    # use, never at start-up; it talks to the issuer's own address only.
+    OIDC_ISSUER = ""
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    OIDC_NAME = ""  # the provider's name on the sign-in button, e.g. "ACM/IDM" (empty: "single sign-on", translated)
+    OIDC_SCOPES = "openid email profile"
+    OIDC_TIMEOUT = 10.0  # seconds for each request to the provider
+    OIDC_REQUIRED_DOMAINS: list = []  # e-mail domains that must sign in with SSO (no password sign-in or reset)
+    OIDC_CITY_CLAIM = ""  # a claim naming the user's city (slug or NIS code); empty: no city from the provider
+    OIDC_ROLE_CLAIM = ""  # a claim whose values OIDC_ROLE_MAP turns into a role in that city
+    OIDC_ROLE_MAP = ""  # "claim value:voter,claim value:staff"
     # E-mail (pilots.mail): SMTP when MAIL_SERVER is set; otherwise .eml files under instance/mail/ outside
     # production, and no e-mail at all in production.
     MAIL_SERVER = ""
@@ -152,6 +164,16 @@ ENVIRONMENT_SETTINGS = {
     "CONFORMANCE_MAX_MEMORY_MB": "CONFORMANCE_MAX_MEMORY_MB",
     "PASSWORD_RESET_MINUTES": "PASSWORD_RESET_MINUTES",
     "INVITATION_DAYS": "INVITATION_DAYS",
+    "OIDC_ISSUER": "OIDC_ISSUER",
+    "OIDC_CLIENT_ID": "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET": "OIDC_CLIENT_SECRET",
+    "OIDC_NAME": "OIDC_NAME",
+    "OIDC_SCOPES": "OIDC_SCOPES",
+    "OIDC_TIMEOUT": "OIDC_TIMEOUT",
+    "OIDC_REQUIRED_DOMAINS": "OIDC_REQUIRED_DOMAINS",
+    "OIDC_CITY_CLAIM": "OIDC_CITY_CLAIM",
+    "OIDC_ROLE_CLAIM": "OIDC_ROLE_CLAIM",
+    "OIDC_ROLE_MAP": "OIDC_ROLE_MAP",
     "MAIL_SERVER": "MAIL_SERVER",
     "MAIL_PORT": "MAIL_PORT",
     "MAIL_USE_TLS": "MAIL_USE_TLS",
@@ -217,6 +239,10 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict:
             value = _flag(variable, value)
         elif setting in ("CONFORMANCE_ALLOW", "TRUSTED_PROXY_ADDRESSES"):
             value = [item.strip() for item in value.split(",") if item.strip()]
+        elif setting == "OIDC_REQUIRED_DOMAINS":
+            value = [item.strip().lower().lstrip("@") for item in value.split(",") if item.strip()]
+        elif setting == "OIDC_TIMEOUT":
+            value = float(value)
         overrides[setting] = value
     return overrides
 
@@ -263,3 +289,53 @@ def check_config(config: dict) -> None:
     queue = config.get("TASK_QUEUE_URL") or ""
     if queue and queue.split("://", 1)[0] not in ("sqlite", "redis", "rediss", "unix", "memory"):
         raise ConfigurationError(f"TASK_QUEUE_URL: {queue!r} is not sqlite:///…, redis://… or memory://")
+    check_sso_config(config)
+
+
+def parse_role_map(text: str) -> dict[str, str]:
+    """OIDC_ROLE_MAP ("claim value:voter,other value:staff") as {claim value: role}; ValueError when malformed."""
+    mapping: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        value, separator, role = item.rpartition(":")
+        if not separator or not value.strip() or role.strip() not in ("voter", "staff"):
+            raise ValueError(item.strip())
+        mapping[value.strip()] = role.strip()
+    return mapping
+
+
+def check_sso_config(config: dict) -> None:
+    """Single sign-on: complete when on, nothing that needs it when off (docs/sso.md)."""
+    from urllib.parse import urlsplit
+
+    issuer = config.get("OIDC_ISSUER") or ""
+    if not issuer:
+        for setting in ("OIDC_REQUIRED_DOMAINS", "OIDC_CITY_CLAIM", "OIDC_ROLE_CLAIM", "OIDC_ROLE_MAP"):
+            if config.get(setting):
+                raise ConfigurationError(f"{setting} is set but single sign-on is off: set OIDC_ISSUER too")
+        return
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(f"OIDC_ISSUER: {issuer!r} is not an https:// address")
+    if parts.scheme != "https" and config.get("ENV_NAME") == "production":
+        raise ConfigurationError(f"OIDC_ISSUER: {issuer!r} must use https:// in production")
+    for setting in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):
+        if not config.get(setting):
+            raise ConfigurationError(f"{setting} is not set: single sign-on (OIDC_ISSUER) needs the client's id and secret")
+    if "openid" not in (config.get("OIDC_SCOPES") or "").split():
+        raise ConfigurationError("OIDC_SCOPES must include openid")
+    timeout = config.get("OIDC_TIMEOUT", 10.0)
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigurationError(f"OIDC_TIMEOUT: {timeout!r} is not a number of seconds above 0")
+    for domain in config.get("OIDC_REQUIRED_DOMAINS") or ():
+        if "." not in domain or "@" in domain or any(char.isspace() for char in domain):
+            raise ConfigurationError(f"OIDC_REQUIRED_DOMAINS: {domain!r} is not an e-mail domain (for example stad.gent)")
+    try:
+        roles = parse_role_map(config.get("OIDC_ROLE_MAP") or "")
+    except ValueError as error:
+        raise ConfigurationError(f"OIDC_ROLE_MAP: {error} is not 'claim value:voter' or 'claim value:staff'") from None
+    if bool(roles) != bool(config.get("OIDC_ROLE_CLAIM")):
+        raise ConfigurationError("OIDC_ROLE_CLAIM and OIDC_ROLE_MAP go together: set both or neither")
+    if roles and not config.get("OIDC_CITY_CLAIM"):
+        raise ConfigurationError("OIDC_ROLE_CLAIM gives a role in the city of OIDC_CITY_CLAIM: set OIDC_CITY_CLAIM too")

@@ -20,6 +20,10 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.forgot_password",  # the same answer for any address, throttled (tests/test_password_reset.py)
     "auth.choose_password",  # only with a valid signed token
+    # Single sign-on (docs/sso.md): the start sends the browser to the provider; the callback signs in only with the
+    # state this browser's session holds and an ID token the provider signed for this client (tests/test_sso.py).
+    "auth.sso_login",
+    "auth.sso_callback",
     # Submitted challenges are public (drafts stay with their city: the view checks that).
     "challenges.index",
     "challenges.detail",

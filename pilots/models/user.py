@@ -24,6 +24,8 @@ class CityRole(enum.StrEnum):
 
 class User(UserMixin, Base):
     __tablename__ = "users"
+    # One account per identity at a provider: single sign-on matches by (issuer, sub) once linked (docs/sso.md).
+    __table_args__ = (sa.Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -40,6 +42,9 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The identity at the single sign-on provider this account is linked to (none: password only so far).
+    oidc_issuer: Mapped[str | None] = mapped_column(sa.String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(sa.String(255))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"

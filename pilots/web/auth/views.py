@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from pilots.security import throttle
 from pilots.security.access import ANYONE, SIGNED_IN, allow
-from pilots.services import account_links, accounts
+from pilots.services import account_links, accounts, sso
 from pilots.services.errors import ServiceError
 from pilots.web.auth.forms import ChoosePasswordForm, ForgotPasswordForm, LoginForm, PasswordChangeForm
 from pilots.web.errors import render_error
@@ -35,34 +35,57 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        account = accounts.normalise_email(form.email.data)
-        device = throttle.known_device(account, request.cookies.get(throttle.DEVICE_COOKIE))
-        refusal = throttle.register_attempt(account, request.remote_addr or "unknown", device)
-        if refusal is not None:
-            return _too_many(refusal.seconds, UNKNOWN_BROWSER_LOCKED if refusal.unknown_browser else None)
-        user = accounts.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
-        if user is None:
-            form.password.errors.append(_("The email address or password is not correct."))
-        else:
-            throttle.clear_account(account, device)
-            locale = session.get(SESSION_KEY)
-            session.clear()  # a fresh session on sign-in: no fixation
-            if locale:
-                session[SESSION_KEY] = locale
-            login_user(user)
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            response = redirect(safe_next_path(form.next.data) or url_for("main.index"))
-            response.set_cookie(
-                throttle.DEVICE_COOKIE,
-                throttle.new_device_cookie(account, request.cookies.get(throttle.DEVICE_COOKIE)),
-                max_age=throttle.DEVICE_DAYS * 24 * 3600,
-                secure=current_app.config["SESSION_COOKIE_SECURE"],
-                httponly=True,
-                samesite="Lax",
-            )
+        sso_refusal = sso.password_refusal(form.email.data)
+        if sso_refusal is not None:  # a domain that must use single sign-on: refused before any password is looked at
+            sso.record_password_refusal(form.email.data, "login", ip=request.remote_addr)
+            form.email.errors.append(str(sso_refusal))  # str(): escaped like any text (see auth/sso.py)
+        elif (response := _password_sign_in(form)) is not None:
             return response
     status = 200 if request.method == "GET" or not form.errors else 400
-    return render_template("auth/login.html", form=form, can_reset=account_links.can_send_email()), status
+    return render_template("auth/login.html", form=form, can_reset=account_links.can_send_email(), **sso_button()), status
+
+
+def _password_sign_in(form: LoginForm):
+    """Check the password (throttled); the redirect when it is right, else None with the error on the form."""
+    account = accounts.normalise_email(form.email.data)
+    device = throttle.known_device(account, request.cookies.get(throttle.DEVICE_COOKIE))
+    refusal = throttle.register_attempt(account, request.remote_addr or "unknown", device)
+    if refusal is not None:
+        return _too_many(refusal.seconds, UNKNOWN_BROWSER_LOCKED if refusal.unknown_browser else None)
+    user = accounts.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+    if user is None:
+        form.password.errors.append(_("The email address or password is not correct."))
+        return None
+    throttle.clear_account(account, device)
+    start_session(user)
+    response = redirect(safe_next_path(form.next.data) or url_for("main.index"))
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        throttle.new_device_cookie(account, request.cookies.get(throttle.DEVICE_COOKIE)),
+        max_age=throttle.DEVICE_DAYS * 24 * 3600,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def start_session(user) -> None:
+    """A fresh session for someone who just proved who they are (password or single sign-on): nothing planted in
+    the session before survives (no fixation) but the language; Flask-Login then keeps the account's session token."""
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    if locale:
+        session[SESSION_KEY] = locale
+    login_user(user)
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+
+
+def sso_button(next_path: str | None = None) -> dict:
+    """What the sign-in page needs for its "Sign in with …" button (nothing while single sign-on is off)."""
+    if not sso.is_enabled():
+        return {"sso_name": None}
+    return {"sso_name": sso.provider_name(), "sso_next": safe_next_path(next_path or request.values.get("next")) or ""}
 
 
 def _too_many(seconds: int, message=None):
@@ -79,27 +102,37 @@ def forgot_password():
         return render_template("auth/forgot_password.html", form=None)
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        account = accounts.normalise_email(form.email.data)
-        wait = throttle.register_reset_request(account, request.remote_addr or "unknown")
-        if wait is not None:
-            return _too_many(wait)
-        try:
-            account_links.request_password_reset(form.email.data, ip=request.remote_addr)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-            flash(
-                _(
-                    "If an account uses %(email)s, a link to choose a new password is on its way to it. "
-                    "The link works once, for %(minutes)d minutes.",
-                    email=account,
-                    minutes=minutes,
-                ),
-                "info",
-            )
-            return redirect(url_for("auth.login"))
+        sso_refusal = sso.password_refusal(form.email.data, "reset")
+        if sso_refusal is not None:  # such a domain has no passwords here; said for the domain, account or not
+            sso.record_password_refusal(form.email.data, "reset", ip=request.remote_addr)
+            form.email.errors.append(str(sso_refusal))  # str(): escaped like any text (see auth/sso.py)
+        elif (response := _request_reset(form)) is not None:
+            return response
     return render_template("auth/forgot_password.html", form=form), form_status(form)
+
+
+def _request_reset(form: ForgotPasswordForm):
+    """Queue the reset e-mail (throttled); the redirect when it is on its way, else None with the error on the form."""
+    account = accounts.normalise_email(form.email.data)
+    wait = throttle.register_reset_request(account, request.remote_addr or "unknown")
+    if wait is not None:
+        return _too_many(wait)
+    try:
+        account_links.request_password_reset(form.email.data, ip=request.remote_addr)
+    except ServiceError as error:
+        apply_service_error(form, error)
+        return None
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    flash(
+        _(
+            "If an account uses %(email)s, a link to choose a new password is on its way to it. "
+            "The link works once, for %(minutes)d minutes.",
+            email=account,
+            minutes=minutes,
+        ),
+        "info",
+    )
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/new/<token>", methods=["GET", "POST"])
@@ -110,6 +143,9 @@ def choose_password(token: str):
     if found is None:
         return render_template("auth/link_invalid.html", can_reset=account_links.can_send_email()), 404
     user, purpose = found
+    if (sso_refusal := sso.password_refusal(user.email, "reset")) is not None:
+        # A link sent before the domain had to use single sign-on: it no longer gives a password.
+        return render_template("auth/sso_failed.html", message=str(sso_refusal), **sso_button()), 403
     form = ChoosePasswordForm()
     if form.validate_on_submit():
         try:
