@@ -41,9 +41,10 @@ def main() -> None:
             setup_started = time.perf_counter()
             run = bench.setup(context)
             setup_seconds = time.perf_counter() - setup_started
-            run()  # warm-up
+            if bench.warmup:
+                run()
             timings = []
-            for _ in range(args.repeat):
+            for _ in range(bench.runs(args.repeat)):
                 started = time.perf_counter()
                 run()
                 timings.append((time.perf_counter() - started) * 1000)

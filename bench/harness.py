@@ -40,6 +40,13 @@ class Bench:
     name: str
     description: str
     setup: Callable[[Context], Callable[[], object]]
+    #: at most this many timed runs, whatever --repeat says (None: --repeat), for a run that takes minutes
+    repeat: int | None = None
+    #: whether an untimed run comes first (a benchmark without one warms up in its setup)
+    warmup: bool = True
+
+    def runs(self, requested: int) -> int:
+        return requested if self.repeat is None else min(requested, self.repeat)
 
     def facts(self, context: Context) -> dict:
         return context.facts_by_bench.get(self.name, {})
@@ -48,11 +55,12 @@ class Bench:
 REGISTRY: dict[str, Bench] = {}
 
 
-def benchmark(name: str, description: str):
-    """Register ``setup(context) -> run``: setup builds the data, run is what gets timed."""
+def benchmark(name: str, description: str, *, repeat: int | None = None, warmup: bool = True):
+    """Register ``setup(context) -> run``: setup builds the data, run is what gets timed (``repeat`` and
+    ``warmup``: see :class:`Bench`)."""
 
     def register(setup: Callable[[Context], Callable[[], object]]):
-        REGISTRY[name] = Bench(name, description, setup)
+        REGISTRY[name] = Bench(name, description, setup, repeat, warmup)
         return setup
 
     return register

@@ -43,7 +43,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from pilots.demo.accounts import CITIES
 from pilots.services.workspaces import today
 from tests.browser.conftest import launched_chromium
-from tests.proof.journey import GENERATED_AT, DatasetEndpoint, Journey, Person, nav, seed_cities_and_accounts, status
+from tests.proof.journey import DatasetEndpoint, Journey, Person, nav, seed_cities_and_accounts, status
 from tests.proof.server import Gunicorn, proof_database_url
 
 YEAR = datetime.now(UTC).year + 1  # the year the new-round form suggests: next year's round
@@ -526,6 +526,8 @@ def publish_and_check(j: Journey, city: Person, slug: str, name: str, endpoint: 
 
     dataset = page.get_by_role("article", name=title_nl)
     expect(dataset.locator(".badge")).to_have_text("nog niet gecontroleerd")
+    generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    endpoint.generated = generated  # real-time data: the endpoint has just generated what it serves
     dataset.get_by_role("button", name=f"Nu controleren {title_nl}").click()
     # The check runs in the worker (flask worker, queue in Redis), not in the request.
     expect(status(page)).to_contain_text("De controle is gestart. De checklist verschijnt hier binnen een minuut")
@@ -546,11 +548,18 @@ def publish_and_check(j: Journey, city: Person, slug: str, name: str, endpoint: 
         "licence": "geslaagd",
         "generated_at": "geslaagd",
         "history_links": "geslaagd",
+        "freshness": "geslaagd",
     }
-    expect(checklist.locator("tbody tr td:first-child")).to_have_text(list(results))
+    names = checklist.locator("tbody tr td:first-child")
+    assert names.evaluate_all("cells => cells.map(cell => cell.title)") == list(results)  # each check named in words
+    expect(names.first).to_have_text("Bereikbaar")
     expect(checklist.locator("tbody tr td:nth-child(2)")).to_have_text(list(results.values()))
-    expect(checklist.get_by_role("row").filter(has_text="https")).to_contain_text(f"served over plain HTTP: {access_url}")
-    expect(checklist.get_by_role("row").filter(has_text="generated_at")).to_contain_text(GENERATED_AT.removesuffix("Z"))
+
+    def row(check: str) -> Locator:
+        return checklist.get_by_role("row").filter(has=page.locator(f'td[title="{check}"]'))
+
+    expect(row("https")).to_contain_text(f"aangeboden via gewone HTTP, zonder versleuteling: {access_url}")
+    expect(row("generated_at")).to_contain_text(generated.removesuffix("Z"))
 
     cities = page.get_by_role("region", name="Deelnemende steden")
     cities.get_by_label(f"Fase van {name}").select_option(label="Gepubliceerd")
