@@ -120,11 +120,15 @@ def test_a_citys_staff_see_its_failing_datasets(client, in_app, led_pilot):
             factories.parking_dataset("Bezetting", "Occupancy"),
         )
         dataset_id = dataset.id
-        workspaces.check_dataset(None, led_pilot["pilot"], dataset_id, lambda url, realtime, frequency: {"passed": False, "checks": []})
+        workspaces.check_dataset(
+            None, led_pilot["pilot"], dataset_id, lambda url, realtime, frequency: {"passed": False, "checks": []}
+        )
     client.login("gent@example.org")
     assert f'href="/pilots/{led_pilot["pilot"]}/datasets/{dataset_id}/history">Occupancy fails some checks' in agenda(client)
     with in_app():
-        workspaces.check_dataset(None, led_pilot["pilot"], dataset_id, lambda url, realtime, frequency: {"passed": True, "checks": []})
+        workspaces.check_dataset(
+            None, led_pilot["pilot"], dataset_id, lambda url, realtime, frequency: {"passed": True, "checks": []}
+        )
     assert "fails some checks" not in agenda(client)
     client.logout()
     client.login("leuven@example.org")

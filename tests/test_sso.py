@@ -329,7 +329,8 @@ def test_a_replayed_state_is_refused(app, sso, client, provider, in_app):
     refused(copy.get(callback), 400, "the code was used already")
     assert not signed_in(copy)
     # A state this browser never started.
-    refused(app.test_client().get("/sso/callback?code=abc&state=made-up"), 400, "not started in this browser")
+    stranger = app.test_client().get("/sso/callback?code=abc&state=made-up", headers={"Accept-Language": "en"})
+    refused(stranger, 400, "not started in this browser")
     reasons = [d.get("reason") for a, d in actions(in_app) if a == "sso.refused"]
     assert reasons[0] == "state" and reasons[1].startswith("token_refused") and reasons[2] == "state"
 

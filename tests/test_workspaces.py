@@ -1337,9 +1337,9 @@ def test_the_audit_log_records_every_change(client, people, make_pilot, in_app, 
         assert events["pilot.dataset_checked"].details["passed"] is False
         assert events["pilot.join_requested"].actor_id == people["kortrijk"]
         assert "status" in events["pilot.updated"].details["fields"]
-    # The pilot page shows the activity, in words (the client reads Dutch).
+    # The pilot page shows the activity, in words.
     page = client.get(f"/pilots/{pilot_id}").text
-    assert "Dataset gecontroleerd" in page and "Fase van een stad gewijzigd" in page
+    assert "Dataset checked" in page and "Stage of a city changed" in page
     assert "dataset_checked" not in page and "stage_changed" not in page
 
 

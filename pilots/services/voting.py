@@ -523,7 +523,10 @@ def remind_voters(on: date, days_before: int) -> int:
         )
     ).all()
     reminded = 0
-    for round_ in rounds:
+    for found in rounds:
+        # Two runs at once (two workers on two days' guards, a manual run): the round's lock makes the second
+        # read the reminders the first stored, so nobody hears twice.
+        round_ = lock_round(found.id)
         ballots = db.session.scalars(
             select(Ballot).where(Ballot.round_id == round_.id, Ballot.status != BallotStatus.SUBMITTED).order_by(Ballot.id)
         ).all()

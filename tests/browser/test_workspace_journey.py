@@ -229,7 +229,7 @@ def test_per_city_milestone_two_cities_done_and_a_dataset_checked(app, live_serv
     expect(checklist).to_be_visible()
 
     def check_row(check_id: str):
-        return checklist.get_by_role("row").filter(has=page.get_by_text(check_id, exact=True))
+        return checklist.get_by_role("row").filter(has=page.locator(f'td[title="{check_id}"]'))  # named in words
 
     expect(check_row("https")).to_contain_text("fail")
     expect(check_row("https")).to_contain_text(f"served over plain HTTP: {access_url}")
