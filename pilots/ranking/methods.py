@@ -22,23 +22,53 @@ def normalise(values: FloatArray, kind: str, cost: BoolArray) -> FloatArray:
     separate them). ``vector``: ``x / sqrt(sum x²)``, and ``1 - x / sqrt(sum x²)`` for cost criteria (the
     convention of pymcdm, which keeps 1 as best); an all-zero column gives 1. The ``scale`` normalisation
     (declared scales) is done in :func:`pilots.ranking.aggregate.aggregate`.
+
+    Both are written for speed on small matrices (a few µs per numpy call is most of the cost), and give
+    bit for bit what the plain formulas give: the column minima and maxima come from a transposed copy
+    (contiguous rows reduce several times faster than strided columns), ``|x - min|`` equals ``x - min``
+    and ``|x - max|`` equals ``max - x`` exactly (so one subtraction serves both kinds of criteria), and
+    the flat columns are patched only when there are some.
     """
     if values.shape[0] == 0:  # no alternative reached the quorum: nothing to normalise (min/max have no identity)
         return values
     if kind == "minmax":
-        low = values.min(axis=0)
-        high = values.max(axis=0)
-        span = high - low
+        columns = values.T.copy()
+        low = np.minimum.reduce(columns, axis=1)
+        high = np.maximum.reduce(columns, axis=1)
+        span = np.subtract(high, low)
+        scaled = np.subtract(values, np.where(cost, high, low))
+        np.abs(scaled, out=scaled)
+        if np.minimum.reduce(span) > 0:  # no flat column (and no NaN)
+            return np.divide(scaled, span, out=scaled)
         flat = span == 0
-        safe = np.where(flat, 1.0, span)
-        scaled = np.where(cost, (high - values) / safe, (values - low) / safe)
-        return np.where(flat, 1.0, scaled)
+        np.divide(scaled, np.where(flat, 1.0, span), out=scaled)
+        scaled[:, flat] = 1.0
+        return scaled
     if kind == "vector":
-        norm = np.sqrt((values**2).sum(axis=0))
-        flat = norm == 0
-        scaled = values / np.where(flat, 1.0, norm)
-        return np.where(flat, 1.0, np.where(cost, 1.0 - scaled, scaled))
+        norm = _column_sums_of_squares(values)
+        np.sqrt(norm, out=norm)
+        separated = bool(np.minimum.reduce(norm) > 0)  # no all-zero column (and no NaN)
+        scaled = np.divide(values, norm if separated else np.where(norm == 0, 1.0, norm))
+        for j, is_cost in enumerate(np.asarray(cost, dtype=bool).tolist()):
+            if is_cost:
+                column = scaled[:, j]
+                np.subtract(1.0, column, out=column)
+        if not separated:
+            scaled[:, norm == 0] = 1.0
+        return scaled
     raise ValueError(f"unknown data normalisation {kind!r}")  # pragma: no cover - guarded by Options
+
+
+def _column_sums_of_squares(values: FloatArray) -> FloatArray:
+    """``(values**2).sum(axis=0)``, summed in the same (row by row) order, without the temporary.
+
+    For a C-contiguous matrix of two columns or more einsum adds ``x²`` row after row like the reduction
+    over axis 0 does; for a single column (or another layout) it may pair the terms differently, so there
+    the plain reduction is kept.
+    """
+    if values.ndim == 2 and values.shape[1] > 1 and values.flags.c_contiguous:
+        return np.einsum("ij,ij->j", values, values)
+    return np.add.reduce(np.square(values), axis=0)
 
 
 def wsm_scores(matrix: FloatArray, weights: FloatArray) -> FloatArray:
@@ -54,9 +84,24 @@ def topsis_scores(matrix: FloatArray, weights: FloatArray) -> FloatArray:
     ``D+² = sum_c w_c² (r_ac - max r_c)²`` (likewise ``D-`` with the minimum): two matrix products for all
     samples at once. When an alternative is at distance 0 from both (all alternatives identical) its
     closeness is 0.5.
+
+    The squared gaps to both ideals share one buffer and the distances another (one square root for
+    both); each product keeps the shape ``W² @ gap.T`` of one C-ordered gap matrix, since BLAS may add
+    in another order for another layout or a product of both gaps at once, and the results are meant to
+    stay bit for bit the same.
     """
-    squared = weights**2
-    to_best = np.sqrt(squared @ ((matrix - matrix.max(axis=0)) ** 2).T)
-    to_worst = np.sqrt(squared @ ((matrix - matrix.min(axis=0)) ** 2).T)
-    total = to_best + to_worst
+    squared = np.square(weights)
+    columns = matrix.T.copy()  # contiguous rows: the column maxima and minima reduce much faster
+    gap = np.empty((2, *matrix.shape))
+    np.subtract(matrix, np.maximum.reduce(columns, axis=1), out=gap[0])
+    np.subtract(matrix, np.minimum.reduce(columns, axis=1), out=gap[1])
+    np.square(gap, out=gap)
+    distance = np.empty((2, squared.shape[0], matrix.shape[0]))
+    np.matmul(squared, gap[0].T, out=distance[0])
+    np.matmul(squared, gap[1].T, out=distance[1])
+    np.sqrt(distance, out=distance)
+    to_worst = distance[1]
+    total = np.add(distance[0], to_worst, out=distance[0])
+    if total.size and np.minimum.reduce(total, axis=None) > 0:  # the usual case: no 0 / 0 (and no NaN)
+        return np.divide(to_worst, total, out=total)
     return np.divide(to_worst, total, out=np.full(total.shape, 0.5), where=total > 0)
