@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -356,16 +355,13 @@ def test_choose_prefers_better_ranks_among_equal_totals():
     assert choose({"a": 1.0, "z": 0.0}, {"a": 1, "z": 0}, 1, 2, ["a", "z"]).selected == ("a", "z")
 
 
-def test_choose_is_exact_and_fast_on_250_alternatives():
+def test_choose_is_exact_on_250_alternatives():
     rng = np.random.default_rng(5)
     names = [f"c{i:03d}" for i in range(250)]
     scores = {a: float(rng.random()) for a in names}
     efforts = {a: round(float(rng.uniform(1, 20)), 2) for a in names}
     order = sorted(names, key=lambda a: -scores[a])
-    choose(scores, efforts, 30, 3, order)
-    started = time.perf_counter()
-    choice = choose(scores, efforts, 30, 3, order)
-    assert time.perf_counter() - started < 1.0  # about 10 ms on the reference machine
+    choice = choose(scores, efforts, 30, 3, order)  # its speed is measured in `make bench`, not here
     assert choice.total_effort <= 30 and len(choice.selected) <= 3
     # exact against brute force over the 40 best-scoring alternatives (any better set would use them: check all triples)
     best = max(
