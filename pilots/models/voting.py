@@ -105,6 +105,11 @@ class Criterion(Base):
     scale_min: Mapped[float] = mapped_column(default=1.0)
     scale_max: Mapped[float] = mapped_column(default=5.0)
     integer_scale: Mapped[bool] = mapped_column(default=True)
+    # Anchored scale: what the lowest and the highest score mean, shown on the ballot beside the cells.
+    anchor_low_nl: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    anchor_low_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    anchor_high_nl: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    anchor_high_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     round: Mapped[Round] = relationship(back_populates="criteria")
 
@@ -115,6 +120,12 @@ class Criterion(Base):
 
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" and self.description_en else self.description_nl
+
+    def anchor_low(self, locale: str) -> str:
+        return self.anchor_low_en if locale == "en" and self.anchor_low_en else self.anchor_low_nl
+
+    def anchor_high(self, locale: str) -> str:
+        return self.anchor_high_en if locale == "en" and self.anchor_high_en else self.anchor_high_nl
 
 
 class BallotEntry(Base):

@@ -88,3 +88,41 @@ def ahp(matrix: Sequence[Sequence[float]] | FloatArray, tolerance: float = 0.05)
     ri = RANDOM_INDEX[n]
     cr = ci / ri if ri > 0 else 0.0
     return AHPResult(weights=weights, lambda_max=lambda_max, ci=ci, ri=ri, cr=cr, inconsistent=cr > CR_THRESHOLD)
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """A judgement ``a[i, j]`` (i < j) set against the ratio ``w[i] / w[j]`` of the derived weights.
+
+    ``deviation`` is ``|log(a[i, j] / (w[i] / w[j]))|``: 0 when the judgement agrees with the weights, log 9 (2.2)
+    when it is nine times off in either direction, so that "3 where the weights imply 1/3" and "1/3 where they imply 3"
+    weigh the same."""
+
+    i: int
+    j: int
+    judgement: float
+    implied: float
+    deviation: float
+
+
+def inconsistent_judgements(
+    matrix: Sequence[Sequence[float]] | FloatArray, weights: Sequence[float] | FloatArray | None = None, top: int = 3
+) -> list[Inconsistency]:
+    """The ``top`` judgements of the upper triangle that deviate most from the ratio of the weights (log scale),
+    largest deviation first, ties in the order of the matrix. Judgements that agree with the weights (deviation
+    below 1e-9) are left out, so a consistent matrix gives an empty list. ``weights`` default to those of :func:`ahp`.
+    """
+    a = np.asarray(matrix, dtype=np.float64)
+    w = ahp(a).weights if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (a.shape[0],) or (w <= 0).any() or not np.isfinite(w).all():
+        raise RankingInputError("AHP: one positive weight per criterion is needed to compare the judgements with")
+    found = []
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(i + 1, n):
+            implied = float(w[i] / w[j])
+            deviation = abs(float(np.log(a[i, j] / implied)))
+            if deviation > 1e-9:
+                found.append(Inconsistency(i=i, j=j, judgement=float(a[i, j]), implied=implied, deviation=deviation))
+    found.sort(key=lambda item: (-round(item.deviation, 9), item.i, item.j))  # rounding: ties stay in order
+    return found[: max(0, top)]

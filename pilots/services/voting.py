@@ -35,6 +35,7 @@ from pilots.models import (
     User,
     utcnow,
 )
+from pilots.ranking.ahp import inconsistent_judgements
 from pilots.services import audit, notifications, workspaces
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.notifications import Kind
@@ -86,6 +87,34 @@ DEFAULT_CRITERIA = (
         Direction.COST,
     ),
 )
+
+#: What the ends of an anchored scale mean, in both languages.
+ANCHOR_FIELDS = ("anchor_low_nl", "anchor_low_en", "anchor_high_nl", "anchor_high_en")
+
+
+#: What the ends of the suggested criteria's 1–5 scales mean: key -> (low nl, low en, high nl, high en).
+DEFAULT_ANCHORS = {
+    "impact": (
+        "Bijna niemand merkt iets",
+        "Hardly anyone notices",
+        "Elke inwoner merkt het elke week",
+        "Every resident notices it every week",
+    ),
+    "feasibility": (
+        "Niet haalbaar binnen een jaar",
+        "Not achievable within a year",
+        "Zeker klaar binnen het jaar",
+        "Certainly done within the year",
+    ),
+    "data": (
+        "De data bestaat nog niet",
+        "The data does not exist yet",
+        "Open data in een standaardformaat",
+        "Open data in a standard format",
+    ),
+    "relevance": ("Alleen onze stad", "Only our city", "Alle centrumsteden", "Every centre city"),
+    "cost": ("Minder dan een persoonmaand", "Less than a person-month", "Meer dan een persoonjaar", "More than a person-year"),
+}
 
 
 def phase_index(phase: RoundPhase) -> int:
@@ -223,6 +252,7 @@ def create_round(actor: User | None, data: RoundData, default_criteria: bool = T
                         direction=direction,
                         weight=1.0,
                         position=position,
+                        **dict(zip(ANCHOR_FIELDS, DEFAULT_ANCHORS[key], strict=True)),
                     )
                 )
         db.session.flush()
@@ -273,6 +303,10 @@ class CriterionData:
     scale_min: float = 1.0
     scale_max: float = 5.0
     integer_scale: bool = True
+    anchor_low_nl: str = ""
+    anchor_low_en: str = ""
+    anchor_high_nl: str = ""
+    anchor_high_en: str = ""
 
 
 def criteria_editable(round_: Round) -> bool:
@@ -311,6 +345,10 @@ def _clean_criterion(data: CriterionData) -> CriterionData:
         raise ServiceError(_l("The top of the scale must be above its bottom."), "scale_max")
     if data.integer_scale and (data.scale_min != int(data.scale_min) or data.scale_max != int(data.scale_max)):
         raise ServiceError(_l("A scale of whole numbers needs whole-number ends."), "scale_min")
+    anchors = {field: getattr(data, field).strip() for field in ANCHOR_FIELDS}
+    for field, value in anchors.items():
+        if len(value) > 200:
+            raise ServiceError(_l("Use at most %(n)d characters.", n=200), field)
     return CriterionData(
         key=key,
         name_nl=data.name_nl.strip(),
@@ -322,6 +360,7 @@ def _clean_criterion(data: CriterionData) -> CriterionData:
         scale_min=float(data.scale_min),
         scale_max=float(data.scale_max),
         integer_scale=bool(data.integer_scale),
+        **anchors,
     )
 
 
@@ -395,8 +434,47 @@ def ahp_matrix(criteria: list[Criterion], judgements: dict[str, float]) -> list[
     return matrix
 
 
-def apply_ahp(actor: User, round_id: int, judgements: dict[str, float], expected_version: int | None) -> ranking.AHPResult:
-    """Derive the criteria weights from pairwise comparisons (principal eigenvector); returns the consistency."""
+@dataclass(frozen=True)
+class JudgementIssue:
+    """A pairwise judgement that the derived weights contradict: ``first`` was judged ``judgement`` times as
+    important as ``second``, where the weights make it ``implied`` times."""
+
+    first: Criterion
+    second: Criterion
+    judgement: float
+    implied: float
+
+
+@dataclass(frozen=True)
+class AHPOutcome:
+    """What pairwise comparisons gave: the consistency, the derived weight per criterion id, whether they were
+    applied (inconsistent comparisons wait for the committee's confirmation) and the most inconsistent judgements."""
+
+    result: ranking.AHPResult
+    weights: dict[int, float]
+    applied: bool
+    worst: list[JudgementIssue]
+
+    @property
+    def cr(self) -> float:
+        return self.result.cr
+
+    @property
+    def inconsistent(self) -> bool:
+        return self.result.inconsistent
+
+
+def apply_ahp(
+    actor: User,
+    round_id: int,
+    judgements: dict[str, float],
+    expected_version: int | None,
+    *,
+    apply_inconsistent: bool = False,
+) -> AHPOutcome:
+    """Derive the criteria weights from pairwise comparisons (principal eigenvector). Consistent comparisons
+    (CR <= 0.10) are applied at once; inconsistent ones only with ``apply_inconsistent`` (the committee saw the
+    preview and confirms): otherwise nothing changes and the outcome names the judgements that deviate most."""
     _require_steering(actor)
     round_ = get_round(round_id)
     check_version(round_.version, expected_version)
@@ -412,11 +490,24 @@ def apply_ahp(actor: User, round_id: int, judgements: dict[str, float], expected
     if any(not any(math.isclose(v, a) for a in allowed) for v in judgements.values()):
         raise ServiceError(_l("Use Saaty's scale: 1 to 9 or its reciprocals."))
     result = ranking.ahp(matrix)
+    worst = [
+        JudgementIssue(criteria[item.i], criteria[item.j], item.judgement, item.implied)
+        for item in inconsistent_judgements(matrix, result.weights)
+    ]
+    derived = {c.id: round(float(w), 6) for c, w in zip(criteria, result.weights, strict=True)}
+    if result.inconsistent and not apply_inconsistent:
+        return AHPOutcome(result=result, weights=derived, applied=False, worst=worst)
     with unit_of_work():
-        for criterion, weight in zip(criteria, result.weights, strict=True):
-            criterion.weight = round(float(weight), 6)
+        for criterion in criteria:
+            criterion.weight = derived[criterion.id]
         round_.ahp_judgements = {key: float(value) for key, value in judgements.items()}
         round_.version += 1
+        details: dict[str, Any] = {}
+        if result.inconsistent:
+            details = {
+                "applied_despite_inconsistency": True,
+                "most_inconsistent": [f"{i.first.key}:{i.second.key}" for i in worst],
+            }
         audit.record(
             actor,
             "round.weights_from_ahp",
@@ -424,8 +515,9 @@ def apply_ahp(actor: User, round_id: int, judgements: dict[str, float], expected
             round_.id,
             consistency_ratio=round(float(result.cr), 4),
             weights={c.key: c.weight for c in criteria},
+            **details,
         )
-    return result
+    return AHPOutcome(result=result, weights=derived, applied=True, worst=worst)
 
 
 def ahp_result(round_: Round) -> ranking.AHPResult | None:
@@ -479,6 +571,83 @@ def advance(actor: User | None, round_id: int, expected_phase: RoundPhase) -> Ro
         audit.record(actor, f"round.{target.value}", "round", round_.id, **details)
         _notify_phase(actor, round_)
     return round_
+
+
+#: The steps of a round that cannot be undone, each with the phase the round is in before it. The committee
+#: confirms each on a page that says what it freezes (``step_summary``); opening the proposals freezes nothing.
+CONFIRMED_STEPS: dict[str, RoundPhase] = {
+    "voting_open": RoundPhase.PROPOSALS_OPEN,
+    "closed": RoundPhase.VOTING_OPEN,
+    "published": RoundPhase.CLOSED,
+    "selection": RoundPhase.PUBLISHED,
+}
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """What a step freezes, counted: for its confirmation page."""
+
+    step: str
+    expected_phase: RoundPhase
+    criteria: int
+    eligible: int
+    active_cities: int
+    on_ballot: int
+    ballots: int
+    submitted: int
+    scores: int
+    computed_selection: int
+
+    @property
+    def not_submitted(self) -> int:
+        return self.ballots - self.submitted
+
+
+def step_ready(round_: Round, step: str) -> bool:
+    """Can the step be taken now: is the round in the phase the step starts from (and, for the selection,
+    not confirmed yet)?"""
+    if step not in CONFIRMED_STEPS or round_.phase is not CONFIRMED_STEPS[step]:
+        return False
+    return step != "selection" or round_.confirmed_at is None
+
+
+def can_take_step(user: User | None, round_: Round, step: str) -> bool:
+    return bool(user is not None and getattr(user, "is_steering", False) and step_ready(round_, step))
+
+
+def step_summary(round_: Round, step: str) -> StepSummary:
+    """The counts a step's confirmation page shows, in one query: criteria, eligible challenges of the round's year,
+    active cities, challenges on the ballot, ballots and submitted ballots, and the scores in the submitted ones."""
+    if step not in CONFIRMED_STEPS:
+        raise NotFound(_l("This step does not exist."))
+    submitted = (Ballot.round_id == round_.id) & (Ballot.status == BallotStatus.SUBMITTED)
+    row = db.session.execute(
+        select(
+            select(func.count(Criterion.id)).where(Criterion.round_id == round_.id).scalar_subquery(),
+            select(func.count(Challenge.id))
+            .where(Challenge.year == round_.year, Challenge.status == ChallengeStatus.ELIGIBLE)
+            .scalar_subquery(),
+            select(func.count(City.id)).where(City.active.is_(True)).scalar_subquery(),
+            select(func.count(BallotEntry.id)).where(BallotEntry.round_id == round_.id).scalar_subquery(),
+            select(func.count(Ballot.id)).where(Ballot.round_id == round_.id).scalar_subquery(),
+            select(func.count(Ballot.id)).where(submitted).scalar_subquery(),
+            select(func.count(Score.id)).join(Ballot, Score.ballot_id == Ballot.id).where(submitted).scalar_subquery(),
+        )
+    ).one()
+    computed = len((result_of(round_) or {}).get("selected", [])) if step == "selection" else 0
+    criteria, eligible, active, on_ballot, ballots, submitted_count, scores = (int(value or 0) for value in row)
+    return StepSummary(
+        step=step,
+        expected_phase=CONFIRMED_STEPS[step],
+        criteria=criteria,
+        eligible=eligible,
+        active_cities=active,
+        on_ballot=on_ballot,
+        ballots=ballots,
+        submitted=submitted_count,
+        scores=scores,
+        computed_selection=computed,
+    )
 
 
 def ballot_link(round_id: int, city_slug: str) -> str:

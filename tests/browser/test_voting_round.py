@@ -89,8 +89,28 @@ def open_round(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(ROUND_TITLE)
 
 
+#: The steps that cannot be undone: the round page's link leads to a page that says what they freeze, and its button.
+CONFIRMED_STEPS = {
+    "Open voting (freezes the ballot)": ("Open voting", "Yes, open voting", f"3 eligible challenges of {YEAR} go on the ballot."),
+    "Close voting and compute the result": (
+        "Close voting and compute the result",
+        "Yes, close voting",
+        "3 of 14 ballots submitted.",
+    ),
+    "Publish the results": ("Publish the results", "Yes, publish the results", "3 of 14 ballots submitted."),
+}
+
+
 def advance(page: Page, button: str) -> None:
-    page.get_by_role("region", name="Steering committee").get_by_role("button", name=button).click()
+    committee = page.get_by_role("region", name="Steering committee")
+    if button in CONFIRMED_STEPS:
+        heading, confirm, text = CONFIRMED_STEPS[button]
+        committee.get_by_role("link", name=button).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.get_by_role("region", name="What this step does")).to_contain_text(text)
+        page.get_by_role("button", name=confirm).click()
+    else:
+        committee.get_by_role("button", name=button).click()
     expect(page.get_by_role("status")).to_contain_text("The round moved to the next phase.")
 
 

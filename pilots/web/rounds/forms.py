@@ -56,13 +56,22 @@ class RoundForm(FlaskForm):
         _l("Robustness samples"), default=10_000, validators=[InputRequired(), NumberRange(min=0, max=100_000)]
     )
     perturbation = FloatField(
-        _l("Weight perturbation (0.2 = ±20%)"), default=0.2, validators=[InputRequired(), NumberRange(min=0.01, max=0.99)]
+        _l("Weight perturbation (0.2 = ±20%)"),
+        default=0.2,
+        validators=[InputRequired(), NumberRange(min=0.01, max=0.99)],
+        description=_l(
+            "How far the robustness check moves each weight: with 0.2 every weight is drawn anew between 80% and 120% "
+            "of its value, many times, and the results show how often each challenge stays selected."
+        ),
     )
     seed = IntegerField(
         _l("Random seed"),
         default=1,
         validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)],
-        description=_l("Fixes the robustness samples, so the result can be recomputed exactly."),
+        description=_l(
+            "Any whole number. It fixes the random draws of the robustness check, so anyone can recompute the result "
+            "exactly; another seed gives other draws, never another ranking."
+        ),
     )
     version = HiddenField()
     submit = SubmitField(_l("Save"))
@@ -86,6 +95,14 @@ class CriterionForm(FlaskForm):
     scale_min = FloatField(_l("Scale from"), default=1, validators=[InputRequired()])
     scale_max = FloatField(_l("Scale to"), default=5, validators=[InputRequired()])
     integer_scale = BooleanField(_l("Whole numbers only"), default=True)
+    anchor_low_nl = StringField(
+        _l("Lowest score means (Dutch)"),
+        validators=[Length(max=200)],
+        description=_l("Shown on the ballot, so that a score means the same in every city."),
+    )
+    anchor_low_en = StringField(_l("Lowest score means (English)"), validators=[Length(max=200)])
+    anchor_high_nl = StringField(_l("Highest score means (Dutch)"), validators=[Length(max=200)])
+    anchor_high_en = StringField(_l("Highest score means (English)"), validators=[Length(max=200)])
     version = HiddenField()
     submit = SubmitField(_l("Save criterion"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +14,10 @@ from pilots.models import PHASE_ORDER, BallotStatus, City, Direction, RoundPhase
 from pilots.security.access import SIGNED_IN, STEERING, allow, voter_of
 from pilots.services import notifications, voting
 from pilots.services.errors import ServiceError
+from pilots.web import numbers
 from pilots.web.admin.forms import parse_version
+from pilots.web.forms import choices
+from pilots.web.results.forms import ConfirmSelectionForm
 from pilots.web.rounds.forms import (
     DIRECTION_LABELS,
     METHOD_LABELS,
@@ -130,6 +134,10 @@ def detail(round_id: int):
         can_edit_criteria=voting.can_edit_criteria(current_user, round_),
         visible_ballots={b.id for b in ballots.values() if voting.can_see_ballot(current_user, round_, b)},
         following=notifications.is_following(current_user, round_),
+        next_step=next(
+            (step for step in voting.CONFIRMED_STEPS if step != "selection" and voting.step_ready(round_, step)), None
+        ),
+        can_confirm_selection=voting.can_take_step(current_user, round_, "selection"),
     )
 
 
@@ -152,6 +160,51 @@ def advance(round_id: int):
     return redirect(url_for("rounds.detail", round_id=round_.id))
 
 
+STEP_TITLES = {
+    "voting_open": _l("Open voting"),
+    "closed": _l("Close voting and compute the result"),
+    "published": _l("Publish the results"),
+    "selection": _l("Confirm the selection"),
+}
+
+
+def _selection_form(round_) -> ConfirmSelectionForm:
+    """The committee's choice, as on the results page: the challenges in rank order, the computed ones checked."""
+    form = ConfirmSelectionForm(formdata=None)
+    result = voting.result_of(round_) or {}
+    titles = {str(e.challenge_id): e.challenge.title for e in round_.entries}
+    ranks = {row["alternative"]: row["rank"] for row in result.get("ranking", [])}
+    order = [a for a in ranks if a in titles] + [a for a in titles if a not in ranks]
+    form.selected.choices = choices(
+        (int(a), _("%(title)s (rank %(rank)d)", title=titles[a], rank=ranks[a]) if a in ranks else titles[a]) for a in order
+    )
+    form.selected.data = [int(a) for a in result.get("selected", []) if a in titles]
+    return form
+
+
+@bp.get("/<int:round_id>/confirm/<any(voting_open, closed, published, selection):step>")
+@allow(STEERING)
+def confirm_step(round_id: int, step: str):
+    """What an irreversible step freezes, with its counts, and the form that takes it."""
+    round_ = _round_or_404(round_id)
+    if not voting.can_take_step(current_user, round_, step):
+        flash(_("This step is not possible in the round's current phase."), "info")
+        return redirect(url_for("rounds.detail", round_id=round_.id))
+    summary = voting.step_summary(round_, step)
+    form = AdvanceForm(formdata=None, expected_phase=summary.expected_phase.value)
+    return render_template(
+        "rounds/confirm_step.html",
+        round=round_,
+        step=step,
+        title=STEP_TITLES[step],
+        summary=summary,
+        form=form,
+        selection_form=_selection_form(round_) if step == "selection" else None,
+        quorum=voting.effective_quorum(round_),
+        method_labels=METHOD_LABELS,
+    )
+
+
 def _criterion_data(form: CriterionForm) -> voting.CriterionData:
     return voting.CriterionData(
         key=form.key.data or "",
@@ -164,6 +217,7 @@ def _criterion_data(form: CriterionForm) -> voting.CriterionData:
         scale_min=form.scale_min.data,
         scale_max=form.scale_max.data,
         integer_scale=form.integer_scale.data,
+        **{field: getattr(form, field).data or "" for field in voting.ANCHOR_FIELDS},
     )
 
 
@@ -209,10 +263,21 @@ def _pairs(round_):
     return [(a, b) for i, a in enumerate(criteria) for b in criteria[i + 1 :]]
 
 
+def _cr(value: float) -> str:
+    """A consistency ratio as the reader's language writes it, two decimals, never "-0.00"."""
+    return numbers.formatter(_locale())(max(0.0, float(value)), "0.00")
+
+
+def _judgements_signature(chosen: dict[str, str]) -> str:
+    """The comparisons a preview showed: "apply anyway" applies only these, not ones changed since."""
+    return ";".join(f"{key}={code}" for key, code in sorted(chosen.items()))
+
+
 @bp.route("/<int:round_id>/weights", methods=["GET", "POST"])
 @allow(STEERING)
 def weights(round_id: int):
-    """Derive the weights from pairwise comparisons (AHP)."""
+    """Derive the weights from pairwise comparisons (AHP). Inconsistent comparisons (CR above 0.10) are shown as
+    a preview naming the judgements that contradict the weights most, and applied only when confirmed."""
     round_ = _round_or_404(round_id)
     pairs = _pairs(round_)
     chosen = {f"{a.id}:{b.id}": "1" for a, b in pairs}
@@ -220,6 +285,7 @@ def weights(round_id: int):
         chosen[key] = next((code for code, number in SAATY_VALUES.items() if abs(number - value) < 1e-4), "1")
     errors: list[str] = []
     status = 200
+    preview = None
     if request.method == "POST":
         judgements = {}
         for a, b in pairs:
@@ -230,25 +296,37 @@ def weights(round_id: int):
                 errors.append(_("Choose a comparison for %(a)s and %(b)s.", a=a.name(_locale()), b=b.name(_locale())))
             else:
                 judgements[key] = SAATY_VALUES[code]
+        confirmed = bool(request.form.get("apply_anyway")) and request.form.get("previewed") == _judgements_signature(chosen)
         if not errors:
             try:
-                result = voting.apply_ahp(current_user, round_.id, judgements, parse_version(request.form.get("version")))
+                outcome = voting.apply_ahp(
+                    current_user,
+                    round_.id,
+                    judgements,
+                    parse_version(request.form.get("version")),
+                    apply_inconsistent=confirmed,
+                )
             except ServiceError as error:
                 errors.append(str(error.message))
             else:
-                if result.inconsistent:
-                    flash(
-                        _(
-                            "Weights derived, but the comparisons are inconsistent (consistency ratio %(cr).2f, above 0.10). "
-                            "Check them again.",
-                            cr=result.cr,
-                        ),
-                        "warning",
-                    )
-                else:
-                    flash(_("Weights derived from the comparisons (consistency ratio %(cr).2f).", cr=result.cr), "success")
-                return redirect(url_for("rounds.detail", round_id=round_.id) + "#criteria")
-        status = 400
+                if outcome.applied:
+                    if outcome.inconsistent:
+                        flash(
+                            _(
+                                "Weights applied although the comparisons are inconsistent (consistency ratio %(cr)s, "
+                                "above 0.10).",
+                                cr=_cr(outcome.cr),
+                            ),
+                            "warning",
+                        )
+                    else:
+                        flash(
+                            _("Weights derived from the comparisons (consistency ratio %(cr)s).", cr=_cr(outcome.cr)), "success"
+                        )
+                    return redirect(url_for("rounds.detail", round_id=round_.id) + "#criteria")
+                preview = outcome
+        if errors:
+            status = 400
     return render_template(
         "rounds/weights.html",
         round=round_,
@@ -257,8 +335,22 @@ def weights(round_id: int):
         saaty=SAATY,
         errors=errors,
         ahp=voting.ahp_result(round_),
+        preview=preview,
+        previewed=_judgements_signature(chosen) if preview else "",
+        fraction=_fraction,
+        cr=_cr,
         locale=_locale(),
     ), status
+
+
+def _fraction(value: float) -> str:
+    """A judgement or ratio as Saaty writes it: 3, 1/3, or a decimal for a ratio off the scale."""
+    for whole in range(1, 10):
+        if abs(value - whole) < 1e-4:
+            return str(whole)
+        if abs(value - 1 / whole) < 1e-5:
+            return f"1/{whole}"
+    return numbers.formatter(_locale())(value, "0.##") if value >= 1 else "1/" + numbers.formatter(_locale())(1 / value, "0.##")
 
 
 # --- ballots --------------------------------------------------------------------------------------------------
