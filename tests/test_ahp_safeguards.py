@@ -197,5 +197,5 @@ class TestWeightsPage:
     def test_the_round_form_explains_the_perturbation_and_the_seed(self, client, world):
         signed_in(client, "steering@example.org")
         page = _text(client.get("/rounds/new"))
-        assert "every weight is drawn anew between 80% and 120% of its value" in page
+        assert "every weight is drawn anew between 80 and 120 percent of its value" in page
         assert "It fixes the random draws of the robustness check" in page

@@ -60,7 +60,7 @@ class RoundForm(FlaskForm):
         default=0.2,
         validators=[InputRequired(), NumberRange(min=0.01, max=0.99)],
         description=_l(
-            "How far the robustness check moves each weight: with 0.2 every weight is drawn anew between 80% and 120% "
+            "How far the robustness check moves each weight: with 0.2 every weight is drawn anew between 80 and 120 percent "
             "of its value, many times, and the results show how often each challenge stays selected."
         ),
     )
