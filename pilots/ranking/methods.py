@@ -13,6 +13,10 @@ import numpy as np
 
 from pilots.ranking.aggregate import BoolArray, FloatArray
 
+# The ufuncs, bound once: on a 200 × 8 matrix a call costs about 1 µs, so lookups and keywords count.
+_absolute, _add, _divide, _einsum = np.absolute, np.add, np.divide, np.einsum
+_max, _min, _subtract, _square, _sqrt, _where = np.maximum.reduce, np.minimum.reduce, np.subtract, np.square, np.sqrt, np.where
+
 
 def normalise(values: FloatArray, kind: str, cost: BoolArray) -> FloatArray:
     """Normalise the columns of a raw decision matrix by the data themselves (``minmax`` or ``vector``).
@@ -23,36 +27,36 @@ def normalise(values: FloatArray, kind: str, cost: BoolArray) -> FloatArray:
     convention of pymcdm, which keeps 1 as best); an all-zero column gives 1. The ``scale`` normalisation
     (declared scales) is done in :func:`pilots.ranking.aggregate.aggregate`.
 
-    Both are written for speed on small matrices (a few µs per numpy call is most of the cost), and give
-    bit for bit what the plain formulas give: the column minima and maxima come from a transposed copy
-    (contiguous rows reduce several times faster than strided columns), ``|x - min|`` equals ``x - min``
-    and ``|x - max|`` equals ``max - x`` exactly (so one subtraction serves both kinds of criteria), and
-    the flat columns are patched only when there are some.
+    Written for speed on small matrices, bit for bit what the plain formulas give: the column minima and
+    maxima come from a transposed copy (contiguous rows reduce several times faster than strided columns),
+    ``|x - min|`` is exactly ``x - min`` and ``|x - max|`` exactly ``max - x`` (one subtraction serves both
+    kinds of criteria), the squares are summed row by row as ``(x**2).sum(axis=0)`` does, and flat columns
+    are patched only when there are some.
     """
     if values.shape[0] == 0:  # no alternative reached the quorum: nothing to normalise (min/max have no identity)
         return values
     if kind == "minmax":
         columns = values.T.copy()
-        low = np.minimum.reduce(columns, axis=1)
-        high = np.maximum.reduce(columns, axis=1)
-        span = np.subtract(high, low)
-        scaled = np.subtract(values, np.where(cost, high, low))
-        np.abs(scaled, out=scaled)
-        if np.minimum.reduce(span) > 0:  # no flat column (and no NaN)
-            return np.divide(scaled, span, out=scaled)
+        low = _min(columns, 1)
+        high = _max(columns, 1)
+        span = _subtract(high, low)
+        scaled = _subtract(values, _where(cost, high, low))
+        _absolute(scaled, scaled)
+        if _min(span) > 0:  # no flat column (and no NaN)
+            return _divide(scaled, span, scaled)
         flat = span == 0
-        np.divide(scaled, np.where(flat, 1.0, span), out=scaled)
+        _divide(scaled, _where(flat, 1.0, span), scaled)
         scaled[:, flat] = 1.0
         return scaled
     if kind == "vector":
         norm = _column_sums_of_squares(values)
-        np.sqrt(norm, out=norm)
-        separated = bool(np.minimum.reduce(norm) > 0)  # no all-zero column (and no NaN)
-        scaled = np.divide(values, norm if separated else np.where(norm == 0, 1.0, norm))
+        _sqrt(norm, norm)
+        separated = _min(norm) > 0  # no all-zero column (and no NaN)
+        scaled = _divide(values, norm if separated else _where(norm == 0, 1.0, norm))
         for j, is_cost in enumerate(np.asarray(cost, dtype=bool).tolist()):
             if is_cost:
                 column = scaled[:, j]
-                np.subtract(1.0, column, out=column)
+                _subtract(1.0, column, column)
         if not separated:
             scaled[:, norm == 0] = 1.0
         return scaled
@@ -60,15 +64,15 @@ def normalise(values: FloatArray, kind: str, cost: BoolArray) -> FloatArray:
 
 
 def _column_sums_of_squares(values: FloatArray) -> FloatArray:
-    """``(values**2).sum(axis=0)``, summed in the same (row by row) order, without the temporary.
+    """``(values**2).sum(axis=0)``, summed in the same order (row after row), without the temporary.
 
-    For a C-contiguous matrix of two columns or more einsum adds ``x²`` row after row like the reduction
-    over axis 0 does; for a single column (or another layout) it may pair the terms differently, so there
-    the plain reduction is kept.
+    For a C-contiguous matrix of two columns or more einsum accumulates ``x²`` row after row as the
+    reduction over axis 0 does; for a single column (or another layout) it may pair the terms otherwise,
+    so there the plain reduction is kept.
     """
-    if values.ndim == 2 and values.shape[1] > 1 and values.flags.c_contiguous:
-        return np.einsum("ij,ij->j", values, values)
-    return np.add.reduce(np.square(values), axis=0)
+    if values.shape[1] > 1 and values.flags.c_contiguous:
+        return _einsum("ij,ij->j", values, values)
+    return np.add.reduce(_square(values), axis=0)
 
 
 def wsm_scores(matrix: FloatArray, weights: FloatArray) -> FloatArray:
@@ -85,23 +89,23 @@ def topsis_scores(matrix: FloatArray, weights: FloatArray) -> FloatArray:
     samples at once. When an alternative is at distance 0 from both (all alternatives identical) its
     closeness is 0.5.
 
-    The squared gaps to both ideals share one buffer and the distances another (one square root for
-    both); each product keeps the shape ``W² @ gap.T`` of one C-ordered gap matrix, since BLAS may add
-    in another order for another layout or a product of both gaps at once, and the results are meant to
+    The squared gaps to both ideals share one buffer, squared in one call, and the sums are done in place.
+    Each product keeps the shape ``W² @ gap.T`` of one C-ordered gap matrix: BLAS may add in another order
+    for another layout or for both gaps in one product (it does, measured), and the scores are meant to
     stay bit for bit the same.
     """
-    squared = np.square(weights)
+    squared = _square(weights)
     columns = matrix.T.copy()  # contiguous rows: the column maxima and minima reduce much faster
     gap = np.empty((2, *matrix.shape))
-    np.subtract(matrix, np.maximum.reduce(columns, axis=1), out=gap[0])
-    np.subtract(matrix, np.minimum.reduce(columns, axis=1), out=gap[1])
-    np.square(gap, out=gap)
-    distance = np.empty((2, squared.shape[0], matrix.shape[0]))
-    np.matmul(squared, gap[0].T, out=distance[0])
-    np.matmul(squared, gap[1].T, out=distance[1])
-    np.sqrt(distance, out=distance)
-    to_worst = distance[1]
-    total = np.add(distance[0], to_worst, out=distance[0])
-    if total.size and np.minimum.reduce(total, axis=None) > 0:  # the usual case: no 0 / 0 (and no NaN)
-        return np.divide(to_worst, total, out=total)
-    return np.divide(to_worst, total, out=np.full(total.shape, 0.5), where=total > 0)
+    best, worst = gap
+    _subtract(matrix, _max(columns, 1), best)
+    _subtract(matrix, _min(columns, 1), worst)
+    _square(gap, gap)
+    to_best = squared @ best.T
+    to_worst = squared @ worst.T
+    _sqrt(to_best, to_best)
+    _sqrt(to_worst, to_worst)
+    total = _add(to_best, to_worst, to_best)
+    if total.size and _min(total, None) > 0:  # the usual case: no 0 / 0 (and no NaN)
+        return _divide(to_worst, total, total)
+    return _divide(to_worst, total, out=np.full(total.shape, 0.5), where=total > 0)
