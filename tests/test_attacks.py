@@ -751,6 +751,7 @@ def get_arguments(w: World) -> dict[str, dict]:
         "reports.city_md": {"slug": "gent"},
         "rounds.detail": {"round_id": w.voting_round},
         "rounds.ballot": {"round_id": w.voting_round, "city": "gent"},
+        "rounds.confirm_step": {"round_id": w.voting_round, "step": "closed"},
         "rounds.edit": {"round_id": w.draft_round},
         "rounds.weights": {"round_id": w.draft_round},
         "rounds.new_criterion": {"round_id": w.draft_round},
