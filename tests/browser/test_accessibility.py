@@ -147,6 +147,7 @@ CHECKS = (
     Check("steering", "edit-round", "/rounds/{draft_round}/edit"),
     Check("steering", "criterion-form", "/rounds/{draft_round}/criteria/{criterion}"),
     Check("steering", "weights-form", "/rounds/{draft_round}/weights"),
+    Check("steering", "confirm-close", "/rounds/{current_round}/confirm/closed", languages=BOTH),
     Check("steering", "results", "/rounds/{past_round}/results", languages=EN),  # (a slow page: Dutch is the voter's)
     Check("steering", "new-pilot", "/pilots/new"),
     Check("steering", "reports", "/reports"),
