@@ -22,7 +22,7 @@ from pilots.ranking import contract, normalise, topsis_scores, wsm_scores
 VOTERS, ALTERNATIVES, CRITERIA, SAMPLES = 14, 200, 8, 10_000
 
 
-def snapshot(alternatives: int, voters: int = VOTERS, criteria: int = CRITERIA, seed: int = 2017) -> dict:
+def snapshot(alternatives: int, voters: int = VOTERS, criteria: int = CRITERIA, seed: int = 2017, samples: int = SAMPLES) -> dict:
     """A contract document like a real round: integer scores 0..10, about 5% of cells left out, each
     city proposing one challenge it may not score, a quorum of 3."""
     rng = np.random.default_rng(seed)
@@ -48,7 +48,7 @@ def snapshot(alternatives: int, voters: int = VOTERS, criteria: int = CRITERIA, 
         ],
         "method": "wsm",
         "select": 2,
-        "sensitivity": {"samples": SAMPLES, "seed": 1, "perturbation": 0.2},
+        "sensitivity": {"samples": samples, "seed": 1, "perturbation": 0.2},
         "exclude_self": {names[v]: city for v, city in enumerate(cities) if v < alternatives},
         "quorum": 3,
     }

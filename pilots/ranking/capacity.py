@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from pilots.ranking.errors import RankingInputError
-from pilots.ranking.model import is_number
+from pilots.ranking.model import finite_number, is_number
 
 #: Efforts are counted in units of 1 / RESOLUTION (hundredths).
 RESOLUTION = 100
@@ -85,11 +85,7 @@ class Choice:
 
 def effort_units(value: object, where: str) -> int:
     """A non-negative effort with at most 2 decimals, in hundredths."""
-    if not is_number(value):
-        raise RankingInputError(f"{where}: expected a number, got {value!r}")
-    number = float(value)  # type: ignore[arg-type]
-    if not math.isfinite(number):
-        raise RankingInputError(f"{where}: expected a finite number, got {value!r}")
+    number = finite_number(value, where)
     if number < 0:
         raise RankingInputError(f"{where}: an effort must be >= 0, got {value!r}")
     units = round(number * RESOLUTION)
@@ -100,11 +96,7 @@ def effort_units(value: object, where: str) -> int:
 
 def capacity_units(value: object, where: str = "capacity") -> int:
     """A non-negative capacity in hundredths, rounded down."""
-    if not is_number(value):
-        raise RankingInputError(f"{where}: expected a number, got {value!r}")
-    number = float(value)  # type: ignore[arg-type]
-    if not math.isfinite(number):
-        raise RankingInputError(f"{where}: expected a finite number, got {value!r}")
+    number = finite_number(value, where)
     if number < 0:
         raise RankingInputError(f"{where}: must be >= 0, got {value!r}")
     return math.floor(number * RESOLUTION + 1e-6)

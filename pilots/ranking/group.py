@@ -14,13 +14,12 @@ weights to become the group's: 0 for the same weights, 1 at most (all weight on 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from pilots.ranking.errors import RankingInputError
-from pilots.ranking.model import check_id, is_number
+from pilots.ranking.model import check_id, finite_number
 
 
 def city_vector(city: str, weights: object, criteria: list[str]) -> np.ndarray:
@@ -41,11 +40,7 @@ def city_vector(city: str, weights: object, criteria: list[str]) -> np.ndarray:
     values = []
     for criterion in criteria:
         value = weights[criterion]
-        if not is_number(value):
-            raise RankingInputError(f"{where}[{criterion!r}]: expected a number, got {value!r}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise RankingInputError(f"{where}[{criterion!r}]: expected a finite number, got {value!r}")
+        number = finite_number(value, f"{where}[{criterion!r}]")
         if number < 0:
             raise RankingInputError(f"{where}[{criterion!r}]: a weight must be >= 0, got {value!r}")
         values.append(number)

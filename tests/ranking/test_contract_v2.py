@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from bench.ranking import snapshot
 from pilots.ranking import RankingInputError, canonical_json, run, validate
 from pilots.ranking.aggregate import build_tensor
 from pilots.ranking.capacity import choose
@@ -66,35 +67,9 @@ def v1_documents() -> dict[str, dict]:
 
 
 def round_document(voters: int, alternatives: int, criteria: int, samples: int = 1000, seed: int = 2017) -> dict:
-    """A round like the demo's and the benchmark's: integer scores 0..10, about 5% of cells left out, each
-    city proposing one challenge it may not score, a quorum of 3 (bench/ranking.py's snapshot)."""
-    rng = np.random.default_rng(seed)
-    names = [f"challenge-{i:03d}" for i in range(alternatives)]
-    cities = [f"city-{v:02d}" for v in range(voters)]
-    ids = [f"criterion-{j}" for j in range(criteria)]
-    scores = rng.integers(0, 11, size=(voters, alternatives, criteria))
-    present = rng.random(size=(voters, alternatives, criteria)) > 0.05
-    return {
-        "alternatives": names,
-        "criteria": [
-            {"id": c, "weight": int(rng.integers(1, 6)), "direction": "cost" if j % 4 == 3 else "benefit", "scale": [0, 10]}
-            for j, c in enumerate(ids)
-        ],
-        "ballots": [
-            {
-                "voter": city,
-                "scores": {
-                    name: {c: int(scores[v, a, j]) for j, c in enumerate(ids) if present[v, a, j]} for a, name in enumerate(names)
-                },
-            }
-            for v, city in enumerate(cities)
-        ],
-        "method": "wsm",
-        "select": 2,
-        "sensitivity": {"samples": samples, "seed": 1, "perturbation": 0.2},
-        "exclude_self": {names[v]: city for v, city in enumerate(cities) if v < alternatives},
-        "quorum": 3,
-    }
+    """A round like the demo's and the benchmark's (bench/ranking.py's snapshot): integer scores 0..10, about 5%
+    of cells left out, each city proposing one challenge it may not score, a quorum of 3."""
+    return snapshot(alternatives, voters=voters, criteria=criteria, seed=seed, samples=samples)
 
 
 # SHA-256 of canonical_json(run(doc)) for each v1 document, computed with the code of git HEAD 51907fb,
