@@ -26,6 +26,7 @@ from pilots.extensions import db, limiter
 from pilots.models import CityRole
 from pilots.services import workspaces
 from tests import factories
+from tests.voting_world import make_round, world  # noqa: F401  (the voting fixtures, for every test module)
 
 PASSWORD = "correct-horse-battery"
 
@@ -78,6 +79,31 @@ def empty_tables(app: Flask) -> None:
                     connection.execute(sa.text(f'DELETE FROM "{table}"'))
 
 
+#: The SQLite schema version (``PRAGMA schema_version``) each engine's pooled connections were opened under.
+_SCHEMA_VERSIONS: dict[sa.Engine, int] = {}
+
+
+def forget_connections_older_than_the_schema(app: Flask) -> None:
+    """SQLite: after a change of schema (a test that downgrades and upgrades the migrations), start a new pool.
+
+    A SQLite connection keeps its own copy of the schema and reloads it only when a statement that reads a table
+    finds the schema changed. ``PRAGMA index_list`` does not (the inspector's ``get_indexes``, and so
+    ``get_unique_constraints``): on a connection whose copy predates a table it reports no indexes. The migrations
+    run on one pooled connection; the pool keeps the others (the racing threads of test_close_race open several at
+    once) with the schema they last saw, and hands them to later tests. No connection opened under an older schema
+    serves a test, as in a process started after the migrations.
+    """
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+            return  # PostgreSQL reads its catalogue afresh; a database in memory would not outlive its pool
+        with engine.connect() as connection:
+            version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()  # read from the file itself
+        if _SCHEMA_VERSIONS.get(engine) != version:
+            engine.dispose()
+            _SCHEMA_VERSIONS[engine] = version
+
+
 #: The programme's date when the run started. Tests compute dates from it when they are collected (say, a
 #: parameter "tomorrow"), so the app keeps that date for the whole run (see _one_date_for_the_run).
 RUN_DATE = workspaces.today()
@@ -106,6 +132,7 @@ def _fresh_state(request) -> Iterator[None]:
         return
     app = request.getfixturevalue("app")
     empty_tables(app)
+    forget_connections_older_than_the_schema(app)
     cache.clear_all()
     with app.app_context():
         limiter.reset()

@@ -13,12 +13,7 @@ from sqlalchemy import select
 from pilots.models import AuditEvent, Criterion, Round, RoundPhase
 from pilots.ranking.ahp import ahp, inconsistent_judgements
 from pilots.web import numbers
-from tests import test_voting
-
-world = test_voting.world
-make_round = test_voting.make_round
-signed_in = test_voting.signed_in
-
+from tests.voting_world import signed_in
 
 # --- the pure function -------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pilots.models import Criterion, Round, RoundPhase, User
 from pilots.services import voting
-from tests.test_voting import make_round, signed_in, world  # noqa: F401 (fixtures)
+from tests.voting_world import signed_in
 
 CRITERION = {
     "key": "privacy",
@@ -34,7 +34,7 @@ def header_of(page: str, name: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
 
 
-def test_the_ballot_shows_what_the_ends_of_each_scale_mean(client, world, make_round, in_app):  # noqa: F811
+def test_the_ballot_shows_what_the_ends_of_each_scale_mean(client, world, make_round, in_app):
     round_id = make_round(RoundPhase.PROPOSALS_OPEN)
     signed_in(client, "steering@example.org")
     assert client.post(f"/rounds/{round_id}/criteria/new", data=CRITERION).status_code == 302
@@ -51,7 +51,7 @@ def test_the_ballot_shows_what_the_ends_of_each_scale_mean(client, world, make_r
     assert header_of(dutch, "Privacy") == "1–5 1: Persoonsgegevens op straat 5: Geen persoonsgegevens nodig"
 
 
-def test_an_anchor_that_is_too_long_is_refused_next_to_its_field_and_the_form_keeps_the_text(client, make_round, in_app):  # noqa: F811
+def test_an_anchor_that_is_too_long_is_refused_next_to_its_field_and_the_form_keeps_the_text(client, make_round, in_app):
     round_id = make_round(RoundPhase.DRAFT)
     signed_in(client, "steering@example.org")
     response = client.post(f"/rounds/{round_id}/criteria/new", data={**CRITERION, "anchor_high_en": "x" * 201})
@@ -62,7 +62,7 @@ def test_an_anchor_that_is_too_long_is_refused_next_to_its_field_and_the_form_ke
         assert session.scalar(select(Criterion).where(Criterion.key == "privacy")) is None
 
 
-def test_anchors_are_not_part_of_the_ranking_input(client, make_round, in_app):  # noqa: F811
+def test_anchors_are_not_part_of_the_ranking_input(client, make_round, in_app):
     """The snapshot (and so every published result) is the same with or without anchors."""
     round_id = make_round(RoundPhase.CLOSED)
     with in_app() as session:

@@ -17,12 +17,11 @@ from pilots.models import Ballot, Round, RoundPhase, User
 from pilots.services import voting
 from pilots.services.errors import ServiceError
 from tests.conftest import count_queries
-from tests.test_voting import make_round, world  # noqa: F401  (fixtures)
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
-def test_a_ballot_save_claims_the_ballot_before_touching_its_scores(app, make_round, world, in_app):  # noqa: F811
+def test_a_ballot_save_claims_the_ballot_before_touching_its_scores(app, make_round, world, in_app):
     round_id = make_round()
     with in_app() as session:
         round_ = session.get(Round, round_id)
@@ -45,7 +44,7 @@ def test_a_ballot_save_claims_the_ballot_before_touching_its_scores(app, make_ro
     assert any(w.startswith("DELETE FROM SCORES") for w in writes) and any(w.startswith("INSERT INTO SCORES") for w in writes)
 
 
-def test_ballot_changes_wait_while_the_round_changes_phase(app, make_round, world, in_app):  # noqa: F811
+def test_ballot_changes_wait_while_the_round_changes_phase(app, make_round, world, in_app):
     """Regression (issue 7): a ballot submitted while the committee closed the round was marked submitted but
     left out of the frozen result. Ballot changes now lock the round's row for share and phase changes lock it
     for update, so the two take turns (the race itself: tests/proof/test_concurrency.py). SQLite has no row

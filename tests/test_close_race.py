@@ -24,7 +24,7 @@ from pilots.extensions import db
 from pilots.models import AuditEvent, Ballot, BallotStatus, Round, RoundPhase, Score, User
 from pilots.services import voting
 from pilots.services.errors import ServiceError
-from tests.test_voting import CITIES, fill_ballots, make_round, world  # noqa: F401  (fixtures)
+from tests.voting_world import CITIES, fill_ballots
 
 TRIALS = 12
 MOVES_PER_VOTER = 40  # bounded: a voter stops after this many submits and reopens, or once voting is closed
@@ -80,7 +80,7 @@ def _cells(session, round_id: int, city_id: int) -> dict[tuple[int, int], str]:
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_the_snapshot_database_and_audit_log_agree_after_a_racing_close(app, make_round, world, in_app, trial):  # noqa: F811
+def test_the_snapshot_database_and_audit_log_agree_after_a_racing_close(app, make_round, world, in_app, trial):
     round_id = make_round()
     with in_app() as session:
         fill_ballots(session, world, round_id, submit=True)

@@ -11,7 +11,7 @@ from pilots.services import home, workspaces
 from pilots.services.workspaces import MilestoneData, PilotData
 from tests import factories
 from tests.conftest import count_queries
-from tests.test_voting import fill_ballots, make_round, world  # noqa: F401 - fixtures
+from tests.voting_world import fill_ballots
 
 TODAY = workspaces.today()
 
@@ -21,7 +21,7 @@ def agenda(client) -> str:
     return page.split('id="now-heading"', 1)[1].split("</section>", 1)[0]
 
 
-def test_a_voter_sees_the_ballot_of_their_city_until_it_is_submitted(client, in_app, world, make_round):  # noqa: F811
+def test_a_voter_sees_the_ballot_of_their_city_until_it_is_submitted(client, in_app, world, make_round):
     round_id = make_round(RoundPhase.VOTING_OPEN)
     client.login("gent@example.org")
     now = agenda(client)
@@ -35,7 +35,7 @@ def test_a_voter_sees_the_ballot_of_their_city_until_it_is_submitted(client, in_
     assert "/ballots/" not in agenda(client)
 
 
-def test_the_committee_sees_the_screening_queue_and_the_rounds_to_move_on(client, in_app, world, make_round):  # noqa: F811
+def test_the_committee_sees_the_screening_queue_and_the_rounds_to_move_on(client, in_app, world, make_round):
     from pilots.services import challenges
     from pilots.services.challenges import ChallengeData, DatasetData
 

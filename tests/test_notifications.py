@@ -18,7 +18,7 @@ from pilots.services.notifications import Kind
 from pilots.services.workspaces import PilotData
 from tests import factories
 from tests.conftest import PASSWORD, count_queries
-from tests.test_voting import fill_ballots, make_round, world  # noqa: F401 - fixtures
+from tests.voting_world import fill_ballots
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -136,7 +136,7 @@ class TestChallengeEvents:
 
 
 class TestRoundEvents:
-    def test_voting_opens_for_each_citys_voters_with_a_link_to_their_ballot(self, in_app, world, make_round, outbox):  # noqa: F811
+    def test_voting_opens_for_each_citys_voters_with_a_link_to_their_ballot(self, in_app, world, make_round, outbox):
         round_id = make_round(RoundPhase.VOTING_OPEN)
         for slug in ("gent", "leuven", "kortrijk"):
             voting_open = [item for item in inbox(in_app, world[slug]) if item[0] == "voting_open"]
@@ -147,7 +147,7 @@ class TestRoundEvents:
         assert m_subject(gent) == "Datapilots: Voting opens"
         assert "Voting on the 2026 challenges is open: the ballot of Gent is waiting." in gent.body
 
-    def test_published_results_reach_everyone_involved(self, in_app, world, make_round):  # noqa: F811
+    def test_published_results_reach_everyone_involved(self, in_app, world, make_round):
         round_id = make_round(RoundPhase.PUBLISHED)
         for who in ("gent", "gent_staff", "leuven"):
             assert ("results_published", f"/rounds/{round_id}/results") in inbox(in_app, world[who])
@@ -158,8 +158,8 @@ class TestRoundEvents:
     def test_proposals_open_reaches_everyone_involved_and_an_unfollowed_round_stays_silent(
         self,
         in_app,
-        world,  # noqa: F811
-        make_round,  # noqa: F811
+        world,
+        make_round,
         make_user,
         client,
     ):
@@ -185,7 +185,7 @@ class TestRoundEvents:
         assert "voting_open" not in kinds(in_app, world["leuven"])  # Leuven's voter stopped following the round
         assert "voting_open" not in kinds(in_app, outsider)  # a ballot is its city's voters' business
 
-    def test_the_round_follow_route_needs_a_round(self, client, world):  # noqa: F811
+    def test_the_round_follow_route_needs_a_round(self, client, world):
         client.login("gent@example.org")
         assert client.post("/notifications/follow/round/999", data={"follow": "1"}).status_code == 404
         assert client.post("/notifications/follow/nothing/1", data={"follow": "1"}).status_code == 404
@@ -426,7 +426,7 @@ class TestCentre:
 
 
 class TestVotingReminder:
-    def test_cities_that_have_not_voted_are_reminded_once_before_the_deadline(self, in_app, world, make_round, outbox):  # noqa: F811
+    def test_cities_that_have_not_voted_are_reminded_once_before_the_deadline(self, in_app, world, make_round, outbox):
         round_id = make_round(RoundPhase.VOTING_OPEN)
         deadline = date(2026, 12, 10)
         with in_app() as session:
