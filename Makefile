@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 # `make run` is for a laptop: development settings unless the caller says otherwise.
 export PILOTS_ENV ?= development
 
-.PHONY: run test lint format bench translations migrate db-check proof clean help lock
+.PHONY: run test lint format bench translations migrate db-check proof clean help lock vendor
 
 help:
 	@echo "make run          set up and serve the app with demo data on http://$(HOST):$(PORT), with its worker"
@@ -18,6 +18,7 @@ help:
 	@echo "make proof        full-cycle journey, load, concurrency and faults on gunicorn + PostgreSQL"
 	@echo "make translations extract the texts, update and compile the catalogues"
 	@echo "make lock         compile requirements*.in into the locked, hashed requirements*.txt"
+	@echo "make vendor       copy plotly.js's cartesian bundle (pinned in package.json) into static/vendor/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,12 @@ run: $(VENV)/.runtime-installed
 node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the accessibility tests will skip (install Node.js and npm to run them)"; fi
+
+# plotly.js's cartesian bundle is committed in static/vendor/ (MIT licence beside it), so that `make run` needs no
+# npm; after changing its pin in package.json, copy the new release there (docs/operations.md, "Light pages").
+vendor: node_modules/.installed
+	cp node_modules/plotly.js-cartesian-dist-min/plotly-cartesian.min.js static/vendor/plotly-cartesian.min.js
+	cp node_modules/plotly.js-cartesian-dist-min/LICENSE static/vendor/plotly.js-LICENSE.txt
 
 test: $(VENV)/.dev-installed node_modules/.installed
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \

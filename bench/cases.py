@@ -8,7 +8,7 @@ from bench.synthetic import programme
 
 def load() -> None:
     """Importing this module registers the benchmarks below; the imports here register the others."""
-    from bench import large, monitoring, notifications, ranking, voting  # noqa: F401
+    from bench import first_visit, large, monitoring, notifications, ranking, voting  # noqa: F401
 
 
 def _programme(context: Context) -> dict[str, int]:

@@ -65,9 +65,15 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
 def _init_extensions(app: Flask) -> None:
     from pilots import jobs, mail, models  # noqa: F401  (models: registers the models with the metadata)
-    from pilots.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from pilots.extensions import Compression, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from pilots.web import assets
     from pilots.web.i18n import select_locale, select_timezone
 
+    # First, so that its after-request function runs after every other one (they run last-registered first).
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", assets.CompressedFiles)
+    app.config.setdefault("COMPRESS_CACHE_KEY", assets.compression_key)
+    app.extensions["compress"] = Compression(app)
+    assets.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)

@@ -348,7 +348,7 @@ class TestPage:
         assert traces["no check"]["x"] == [(TODAY - timedelta(days=5)).isoformat()]
         assert traces["passed and failed"]["customdata"] == [["Mar 11, 2026: 1 of 2 checks passed"]]
         assert {trace["marker"]["symbol"] for trace in traces.values()} == {"circle", "diamond", "x", "line-ns-open"}
-        assert "/assets/plotly.min.js" in text
+        assert "/static/vendor/plotly-cartesian.min.js?v=" in text  # scatter only: the partial bundle
 
     def test_a_dataset_never_checked(self, client, people, make_dataset):
         signed_in(client, "leuven@example.org")

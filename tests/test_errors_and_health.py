@@ -96,7 +96,7 @@ def test_no_inline_script_style_or_external_resources(app, client, make_user):
 
 def test_bootstrap_is_served_locally(client):
     page = client.get("/").text
-    css = re.search(r'href="(/bootstrap/static/[^"]+\.css)"', page).group(1)
-    js = re.search(r'src="(/bootstrap/static/[^"]+\.js)"', page).group(1)
+    css = re.search(r'href="(/bootstrap/static/[^"]+\.css(?:\?v=[0-9a-f]+)?)"', page).group(1)  # with its fingerprint
+    js = re.search(r'src="(/bootstrap/static/[^"]+\.js(?:\?v=[0-9a-f]+)?)"', page).group(1)
     assert client.get(css).status_code == 200
     assert client.get(js).status_code == 200

@@ -421,7 +421,7 @@ class TestPage:
         page = response.text
         assert '<h1 id="report-title">Progress report of Gent</h1>' in page
         assert "The situation on June 15, 2024." in page
-        assert 'href="/static/print.css" media="print"' in page and "/static/js/print.js" in page
+        assert re.search(r'href="/static/print\.css\?v=[0-9a-f]{16}" media="print"', page) and "/static/js/print.js?v=" in page
         assert 'data-action="print"' in page and "onclick" not in page
 
         status = section(page, "status")
