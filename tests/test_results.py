@@ -604,7 +604,11 @@ def test_the_committee_confirms_the_computed_selection(client, build_round, in_a
     built = build_round(5)
     result, _, _ = stored_result(in_app, built.round_id)
     signed_in(client, "steering@example.org")
-    page = client.get(f"/rounds/{built.round_id}/results").get_data(as_text=True)
+    # The results page links to the confirmation page, which says what is frozen and holds the form.
+    results = client.get(f"/rounds/{built.round_id}/results").get_data(as_text=True)
+    assert f'href="/rounds/{built.round_id}/confirm/selection"' in results and 'name="selected"' not in results
+    page = client.get(f"/rounds/{built.round_id}/confirm/selection").get_data(as_text=True)
+    assert f'action="/rounds/{built.round_id}/confirm"' in page
     values, checked = _form_values(page)
     assert sorted(values) == sorted(str(c) for c in built.challenges)
     assert sorted(checked) == sorted(result["selected"])

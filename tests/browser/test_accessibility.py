@@ -38,6 +38,7 @@ from pilots.services import challenges as challenge_service
 from pilots.services.challenges import ChallengeData, DatasetData
 from pilots.vocabularies import LICENCE_MODELLICENTIE
 from tests.browser.conftest import ARTIFACTS, REQUIRED
+from tests.browser.test_results_page import version_2_snapshot
 from tests.conftest import empty_tables
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -124,6 +125,8 @@ CHECKS = (
         languages=BOTH,
     ),
     Check("voter", "results", "/rounds/{past_round}/results"),
+    # A version-2 result: consensus and dissent, the cities' own weights, the capacity (each with its chart and table).
+    Check("voter", "results-group", "/rounds/{group_round}/results", languages=BOTH),
     Check("voter", "cities", "/cities"),
     Check("voter", "city", "/cities/leuven", languages=BOTH),
     Check("voter", "charter-form", "/cities/leuven/charter?principle=3"),
@@ -198,7 +201,7 @@ def _fresh_state() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def demo_data(app) -> dict[str, int]:
     """Empty the tables, seed the demo, add what the demo lacks (a draft challenge of Leuven with a dataset, a
-    round in preparation); return the ids the checked paths need."""
+    round in preparation, last year's round with a version-2 snapshot); return the ids the checked paths need."""
     empty_tables(app)
     with app.app_context():
         limiter.reset()
@@ -235,6 +238,8 @@ def demo_data(app) -> dict[str, int]:
         lead = accounts.find_user_by_email(ACCOUNTS["lead"])
         pilot = next(p for p in db.session.scalars(select(Pilot).order_by(Pilot.id)) if lead in p.leads)
         rounds = {r.year: r for r in db.session.scalars(select(Round))}
+        group_round = rounds[max(year for year in rounds if year < this_year)].id
+        version_2_snapshot(group_round)  # the cities' weights and a capacity that decides
         ids = {
             "challenge": db.session.scalar(
                 select(Challenge.id).where(Challenge.title == "Realtime bezetting van parkeergarages")
@@ -243,6 +248,7 @@ def demo_data(app) -> dict[str, int]:
             "draft_dataset": draft_dataset.id,
             "current_round": rounds[this_year].id,
             "past_round": rounds[min(rounds)].id,
+            "group_round": group_round,
             "draft_round": draft_round.id,
             "criterion": draft_round.criteria[0].id,
             "pilot": pilot.id,

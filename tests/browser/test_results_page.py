@@ -1,15 +1,18 @@
 """A round's results in a real browser: the steering committee opens them, the Plotly charts draw under the
 Content-Security-Policy (the page fixture fails on any console error or CSP violation), the tables behind the
-charts open, the snapshot downloads, and the committee confirms the selection."""
+charts open, the snapshot downloads, and the committee confirms the selection on the confirmation page. A round
+with a version-2 snapshot draws the group decision's charts too (consensus, the cities' weights, the capacity)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from pilots import ranking
 from pilots.extensions import db
 from pilots.models import Availability, RoundPhase
 from pilots.services import accounts, cities, voting
@@ -81,6 +84,34 @@ def build_published_round(app) -> tuple[int, str]:
         return round_id, sha
 
 
+V2_KEYS = ("version", "voter_weights", "weight_aggregation", "effort", "capacity", "tie_break", "passes")
+
+
+def version_2_snapshot(round_id: int) -> dict:
+    """In an app context: the round's snapshot as a version-2 document with every city's own weights, an effort per
+    challenge (the first by rank the largest) and a capacity that keeps the first two by rank from being selected
+    together; ranked and stored as closing the round does. Returns the result."""
+    round_ = voting.get_round(round_id)
+    document = {k: v for k, v in json.loads(round_.snapshot.document).items() if k not in V2_KEYS}
+    first = json.loads(round_.snapshot.result)["ranking"][0]["alternative"]
+    criteria = [c["id"] for c in document["criteria"]]
+    document.update(
+        version=2,
+        voter_weights={
+            ballot["voter"]: {key: 1 + (v + 2 * k) % 4 for k, key in enumerate(criteria)}
+            for v, ballot in enumerate(document["ballots"])
+        },
+        effort={a: 8 if a == first else 3 for a in document["alternatives"]},
+        capacity=7,
+    )
+    result = ranking.run(document)
+    round_.snapshot.document = ranking.canonical_json(document)
+    round_.snapshot.sha256 = ranking.sha256(document)
+    round_.snapshot.result = ranking.canonical_json(result)
+    db.session.commit()
+    return result
+
+
 def sign_in_in_english(page: Page, base_url: str, email: str) -> None:
     page.goto(base_url + "/login")
     page.get_by_label("E-mailadres").fill(email)
@@ -133,8 +164,11 @@ def test_the_committee_reads_the_charts_and_confirms_the_selection(app, live_ser
     path = download.value.path()
     assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
 
-    # The committee confirms the computed selection (pre-checked).
-    form = page.get_by_role("form", name="Confirm the selection")
+    # The committee confirms the computed selection (pre-checked) on the page that says what will be frozen.
+    expect(page.get_by_role("form", name="Confirm the selection")).to_have_count(0)
+    page.get_by_role("link", name="Review and confirm the selection").click()
+    expect(page.get_by_text("This step cannot be undone.")).to_be_visible()
+    form = page.get_by_role("form", name="The selection")
     expect(form.get_by_role("checkbox", checked=True)).to_have_count(2)
     expect(form.get_by_role("checkbox")).to_have_count(5)
     form.get_by_role("button", name="Confirm the selection").click()
@@ -150,7 +184,8 @@ def test_an_override_without_justification_shows_the_message_next_to_the_field(a
     round_id, _ = build_published_round(app)
     sign_in_in_english(page, live_server, "steering@demo.local")
     page.goto(f"{live_server}/rounds/{round_id}/results")
-    form = page.get_by_role("form", name="Confirm the selection")
+    page.get_by_role("link", name="Review and confirm the selection").click()
+    form = page.get_by_role("form", name="The selection")
     unchecked = form.get_by_role("checkbox", checked=False).first
     unchecked.check()
     form.get_by_label("Justification").fill("Omdat het kan.")
@@ -162,3 +197,33 @@ def test_an_override_without_justification_shows_the_message_next_to_the_field(a
     expect(page.get_by_role("form", name="Confirm the selection").get_by_role("checkbox", checked=True)).to_have_count(3)
     expect(page.locator("#ranking-chart .main-svg").first).to_be_attached()
     shots("override refused")
+
+
+def test_the_group_decision_draws_its_charts_and_tables(app, live_server, page, shots, demo):
+    round_id, _ = build_published_round(app)
+    with app.app_context():
+        result = version_2_snapshot(round_id)
+        db.session.remove()
+    assert result["capacity"]["capacity_decided"] is True
+    sign_in_in_english(page, live_server, "gent@demo.local")
+    page.goto(f"{live_server}/rounds/{round_id}/results")
+    # The charts of the group decision draw under the CSP, like the others (the page fixture fails on any error).
+    for name in ("capacity", "consensus", "city-weights"):
+        container = page.locator(f"#{name}-chart")
+        container.scroll_into_view_if_needed()
+        expect(container.locator(".main-svg").first).to_be_attached()
+    expect(page.locator("#consensus-chart .heatmaplayer")).to_be_attached()
+    capacity = page.get_by_role("region", name="The capacity: what the cities can take on")
+    expect(capacity.get_by_role("note")).to_contain_text("The capacity, not the rank, decided:")
+    expect(capacity.get_by_role("table", name=re.compile("For each total effort"))).to_be_visible()
+    capacity.get_by_text("Show the data as a table").click()
+    expect(capacity.get_by_role("table", name=re.compile("score, effort and whether they are selected"))).to_be_visible()
+    consensus = page.get_by_role("region", name="Consensus and dissent")
+    consensus.get_by_text("Show the data as a table").click()
+    spread = consensus.get_by_role("table", name=re.compile("The spread of the cities’ scores"))
+    expect(spread).to_be_visible()
+    expect(spread.get_by_role("link", name=TITLES[0])).to_be_visible()
+    expect(consensus.get_by_role("table", name=re.compile("agreement with the group"))).to_contain_text("Aalst")
+    weights = page.get_by_role("region", name="The cities’ own weights")
+    expect(weights.get_by_role("table").get_by_role("rowheader")).to_have_count(len(VOTERS) + 2)  # + group, ranked with
+    shots("group decision")

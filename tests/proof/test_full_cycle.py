@@ -64,7 +64,7 @@ JUDGEMENTS = {
     ("Relevant voor meerdere steden", "Kost"): "A is sterk belangrijker (5)",
 }
 WEIGHTS = ["34.3%", "12.9%", "12.9%", "34.3%", "5.5%"]  # the principal eigenvector of those comparisons
-CONSISTENCY = "0.01"
+CONSISTENCY = "0,01"  # Dutch writes a decimal comma
 
 
 @dataclass(frozen=True)
@@ -397,7 +397,9 @@ def read_results_and_confirm(j: Journey, steering: Person) -> None:
     expect(methods.get_by_role("row").filter(has_text="nee")).to_have_count(0)  # every other method agrees
     j.shot(page, "results how robust the selection is")
 
-    form = page.get_by_role("form", name="Selectie bevestigen")
+    page.get_by_role("link", name="De selectie nakijken en bevestigen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Selectie bevestigen")
+    form = page.get_by_role("form", name="De selectie")
     expect(form.get_by_role("checkbox", checked=True)).to_have_count(2)
     expect(form.get_by_label(f"{GENT.title} (rang 1)")).to_be_checked()
     expect(form.get_by_label(f"{LEUVEN.title} (rang 2)")).to_be_checked()

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from pilots import charts
+from pilots import charts, charts_group
 from pilots.cache import LruCache, register
 from pilots.models import ChallengeStatus, Round, RoundPhase
 from pilots.security.access import ANYONE, SIGNED_IN, STEERING, allow
@@ -54,8 +54,10 @@ def _visible_round(round_id: int) -> Round:
     return round_
 
 
-def _result_data(round_: Round) -> charts.ResultData:
-    """The stored result with the names of the challenges, cities and criteria (a fixed number of queries)."""
+def _reading(round_: Round) -> tuple[charts.Names, frozenset[str], tuple]:
+    """The display names of the round's challenges, cities and criteria, the cities whose scores the reader may see
+    (``voting.can_see_scores``, through their ballots), and the cache key of both with the snapshot (a fixed number
+    of queries)."""
     locale = _locale()
     entries = list(round_.entries)  # with their challenge and its city (joined)
     ballots = list(round_.ballots)  # with their city (joined)
@@ -65,12 +67,28 @@ def _result_data(round_: Round) -> charts.ResultData:
         cities={b.city.slug: b.city.name for b in ballots},
         criteria={c.key: c.name(locale) for c in round_.criteria},
     )
-    visible = {b.city.slug for b in ballots if voting.can_see_ballot(current_user, round_, b)}
+    visible = frozenset(b.city.slug for b in ballots if voting.can_see_ballot(current_user, round_, b))
     snapshot = round_.snapshot
     # A snapshot never changes once written; the names and what the reader may see are part of the key.
-    key = (snapshot.id, snapshot.sha256, snapshot.created_at, _frozen(names), frozenset(visible))
+    return names, visible, (snapshot.id, snapshot.sha256, snapshot.created_at, _frozen(names), visible)
+
+
+def _result_data(round_: Round) -> charts.ResultData:
+    """The stored result with the names of the challenges, cities and criteria (a fixed number of queries)."""
+    names, visible, key = _reading(round_)
+    snapshot = round_.snapshot
     return _RESULTS.get_or_make(
-        key, lambda: charts.build(voting.result_of(round_) or {}, json.loads(snapshot.document), names, visible)
+        key, lambda: charts.build(voting.result_of(round_) or {}, json.loads(snapshot.document), names, set(visible))
+    )
+
+
+def _group_data(round_: Round) -> charts_group.GroupData:
+    """The group decision of a version-2 result (consensus, the cities' weights, the capacity); empty for version 1.
+    Figures about one city are kept only for the cities the reader may see (``voting.can_see_scores``)."""
+    names, visible, key = _reading(round_)
+    snapshot = round_.snapshot
+    return _GROUPS.get_or_make(
+        key, lambda: charts_group.build(voting.result_of(round_) or {}, json.loads(snapshot.document), names, set(visible))
     )
 
 
@@ -78,6 +96,9 @@ def _result_data(round_: Round) -> charts.ResultData:
 _RESULTS: LruCache[charts.ResultData] = register(LruCache(size=16))
 #: … and their figures, per language (each entry keeps its tables, so an id is never reused while cached).
 _FIGURES: LruCache[tuple[charts.ResultData, dict[str, str | None]]] = register(LruCache(size=16))
+#: The group decision's tables of the same results, and their figures per language.
+_GROUPS: LruCache[charts_group.GroupData] = register(LruCache(size=16))
+_GROUP_FIGURES: LruCache[tuple[charts_group.GroupData, dict[str, str | None]]] = register(LruCache(size=16))
 
 
 def _frozen(names: charts.Names) -> tuple:
@@ -96,6 +117,22 @@ def _figures(data: charts.ResultData, locale: str) -> dict[str, str | None]:
     cached = _FIGURES.get(key)
     if cached is None or cached[0] is not data:
         cached = _FIGURES.put(key, (data, make()))
+    return cached[1]
+
+
+def _group_figures(group: charts_group.GroupData, locale: str) -> dict[str, str | None]:
+    def make() -> dict[str, str | None]:
+        consensus, weights, capacity = group.consensus, group.city_weights, group.capacity
+        return {
+            "consensus-figure": charts_group.consensus_figure(consensus, locale) if consensus and consensus.rows else None,
+            "city-weights-figure": charts_group.city_weights_figure(weights, locale) if weights else None,
+            "capacity-figure": charts_group.capacity_figure(capacity, locale) if capacity and capacity.challenges else None,
+        }
+
+    key = (id(group), locale)
+    cached = _GROUP_FIGURES.get(key)
+    if cached is None or cached[0] is not group:
+        cached = _GROUP_FIGURES.put(key, (group, make()))
     return cached[1]
 
 
@@ -119,9 +156,11 @@ def _confirm_form(round_: Round, data: charts.ResultData, formdata: bool = False
 
 
 def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm | None = None, status: int = 200):
+    """The results page. The committee confirms the selection on the confirmation page (``rounds.confirm_step``),
+    which says what it freezes; ``form`` is only given when that page's form was refused (``confirm``), so that the
+    messages stand next to the fields with what was typed."""
     locale = _locale()
-    if form is None and _can_confirm(round_):
-        form = _confirm_form(round_, data)
+    group = _group_data(round_)
     challenges = {str(e.challenge_id): e.challenge for e in round_.entries}
     computed = [challenges[a] for a in data.selected if a in challenges]
     confirmed = [e.challenge for e in round_.entries if e.challenge.status is ChallengeStatus.SELECTED]
@@ -133,6 +172,9 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
         round=round_,
         data=data,
         form=form if _can_confirm(round_) else None,
+        can_confirm=_can_confirm(round_),
+        group=group,
+        group_figures=_group_figures(group, locale),
         challenges=challenges,
         computed=computed,
         confirmed=confirmed,
@@ -156,6 +198,8 @@ def _tie_step(step: str, criteria: dict, locale: str) -> str:
     if step.startswith("criterion:"):
         key = step.removeprefix("criterion:")
         return _("higher group score on %(criterion)s", criterion=criteria[key].name(locale) if key in criteria else key)
+    if step == "draw":
+        return _("a draw with the round's seed")
     return _("a fixed order of the challenges' identifiers")
 
 
