@@ -3,6 +3,10 @@
 * ``ranking-full``: the whole JSON contract on 14 voters × 200 alternatives × 8 criteria (alternatives
   scale with ``--scale``): aggregation, ranking, ties, agreement of the five methods, 10,000 uniform and
   10,000 perturbed SMAA samples, leave-one-voter-out and the weight intervals.
+* ``ranking-full-v2``: the same round as contract version 2 with each city's own weights (ranked with their
+  geometric mean), an effort per challenge and a capacity: everything of ``ranking-full`` plus the consensus
+  block (per-cell spread, Kendall's W, each city's Spearman), the group weights and the exact capacity choice.
+* ``ranking-capacity``: the capacity choice alone (exact, with its front) for 250 challenges, select 2.
 * ``ranking-wsm-vs-pymcdm`` / ``ranking-topsis-vs-pymcdm``: one scoring call of ours on a 200 × 8 matrix
   (normalisation included) against pymcdm's on the same matrix and weights, side by side in the facts: µs
   per call, best of 5 timeit runs of 2,000 calls each (pymcdm with and without its input validation), and
@@ -17,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bench.harness import Context, benchmark
-from pilots.ranking import contract, normalise, topsis_scores, wsm_scores
+from pilots.ranking import capacity, contract, normalise, topsis_scores, wsm_scores
 
 VOTERS, ALTERNATIVES, CRITERIA, SAMPLES = 14, 200, 8, 10_000
 
@@ -67,6 +71,54 @@ def ranking_full(context: Context):
         "samples": 2 * SAMPLES,
     }
     return lambda: contract.run(document)
+
+
+def snapshot_v2(alternatives: int, seed: int = 2017) -> dict:
+    """:func:`snapshot` as a version-2 document: each city's weights (1..9 per criterion), an effort per
+    challenge (0.5 to 12 person-months, in halves) and a capacity of about three average efforts."""
+    document = snapshot(alternatives, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    criteria = [c["id"] for c in document["criteria"]]
+    efforts = {name: float(rng.integers(1, 25)) / 2 for name in document["alternatives"]}
+    return {
+        **document,
+        "version": 2,
+        "voter_weights": {b["voter"]: {c: int(rng.integers(1, 10)) for c in criteria} for b in document["ballots"]},
+        "weight_aggregation": "geometric_mean",
+        "effort": efforts,
+        "capacity": round(3 * sum(efforts.values()) / len(efforts), 2),
+        "tie_break": {"rule": "first_criterion_then_draw", "seed": 1},
+    }
+
+
+@benchmark(
+    "ranking-full-v2",
+    "contract version 2: ranking-full plus city weights (geometric mean), consensus, capacity choice and tie-break rule",
+)
+def ranking_full_v2(context: Context):
+    alternatives = context.size(ALTERNATIVES)
+    document = snapshot_v2(alternatives)
+    context.facts_by_bench["ranking-full-v2"] = {
+        "voters": VOTERS,
+        "alternatives": alternatives,
+        "criteria": CRITERIA,
+        "samples": 2 * SAMPLES,
+        "capacity": document["capacity"],
+    }
+    return lambda: contract.run(document)
+
+
+@benchmark("ranking-capacity", "the exact capacity choice (best set within the capacity, and its front) for 250 challenges")
+def ranking_capacity(context: Context):
+    count = context.size(250)
+    rng = np.random.default_rng(5)
+    names = [f"challenge-{i:03d}" for i in range(count)]
+    scores = {name: float(rng.uniform(0, 1)) for name in names}
+    efforts = {name: float(rng.integers(1, 1201)) / 100 for name in names}  # 0.01 to 12.00, in hundredths
+    limit = round(3 * sum(efforts.values()) / count, 2)
+    order = sorted(names, key=lambda name: -scores[name])
+    context.facts_by_bench["ranking-capacity"] = {"challenges": count, "select": 2, "capacity": limit}
+    return lambda: capacity.choose(scores, efforts, limit, 2, order)
 
 
 def _decision_problem(seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

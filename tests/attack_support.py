@@ -70,6 +70,8 @@ class World:
     led_pilot: int  # the other pilot lead@demo.local leads
     other_milestone: int  # a milestone of that pilot
     voting_entries: tuple[int, ...]  # the challenges on the voting round's ballot
+    cities_round: int  # a round that ranks with the cities' weights, voting open: Gent's ballot is a draft
+    cities_criteria: tuple[int, ...]  # its criteria
     voting_criteria: tuple[int, ...]
     draft_criteria: tuple[int, ...]
     published_entries: tuple[int, ...]
@@ -149,6 +151,7 @@ def _build() -> World:
         Round,
         RoundPhase,
         User,
+        WeightSource,
     )
     from pilots.services import account_links, accounts, city_status, voting, workspaces
     from pilots.services import challenges as challenge_service
@@ -256,6 +259,20 @@ def _build() -> World:
     ).first()
     ballot_city = session.get(City, submitted.city_id).slug
 
+    # --- a round that ranks with the cities' weights, voting open: each city weighs the criteria on its ballot ------
+    cities_round = voting.create_round(
+        steering,
+        voting.RoundData(
+            title="Aanval: gewichten van de steden",
+            year=next_year,
+            pilots_to_select=1,
+            sensitivity_samples=200,
+            weight_source=WeightSource.CITIES,
+        ),
+    )
+    for phase in (RoundPhase.DRAFT, RoundPhase.PROPOSALS_OPEN):
+        voting.advance(steering, cities_round.id, phase)
+
     # --- pilots ------------------------------------------------------------------------------------------------
     parking = session.scalar(sa.select(Pilot).where(Pilot.title == "Realtime open parkeerdata"))
     lead_pilots = workspaces.lead_pilot_ids(lead.id)
@@ -309,6 +326,8 @@ def _build() -> World:
         led_pilot=led_pilot.id,
         other_milestone=led_pilot.milestones[0].id,
         voting_entries=tuple(e.challenge_id for e in voting_round.entries),
+        cities_round=cities_round.id,
+        cities_criteria=tuple(c.id for c in voting.get_round(cities_round.id).criteria),
         voting_criteria=tuple(c.id for c in voting_round.criteria),
         draft_criteria=tuple(c.id for c in draft_round.criteria),
         published_entries=tuple(on_ballot),

@@ -124,6 +124,8 @@ def targets(w: World) -> dict[str, Target]:
     }
     saaty = st.sampled_from(["9", "7", "5", "3", "1", "0.333333", "0.2", "0.142857", "0.111111"])
     pairs = [(a, b) for i, a in enumerate(w.draft_criteria) for b in w.draft_criteria[i + 1 :]]
+    city_pairs = [(a, b) for i, a in enumerate(w.cities_criteria) for b in w.cities_criteria[i + 1 :]]
+    weight = st.sampled_from(["1", "2.5", "0,5", "40", "0", "-1", "", "abc", "1e309"])
     # What valid_post() changes on forms that would otherwise be saved exactly as their page shows them.
     changes = {
         "admin.edit_city": {"province": "Limburg"},
@@ -225,7 +227,13 @@ def targets(w: World) -> dict[str, Target]:
         "challenges.hide_comment": Target(
             "admin", {"challenge_id": w.challenge, "comment_id": w.comment}, (HideCommentForm,), prefix=f"hide-{w.comment}-"
         ),
-        "challenges.screen": Target("steering", {"challenge_id": w.challenge}, (ScreeningForm,)),
+        "challenges.screen": Target(
+            "steering",
+            {"challenge_id": w.challenge},
+            (ScreeningForm,),
+            choices={"effort": ["", "0", "2,5", "12.25", "1000000"]},
+            plain={"effort": "2,5"},
+        ),
         "cities.charter": Target("voter", {"slug": "gent"}, (CharterForm,), choices={"principle": list(range(1, 21))}),
         "cities.maturity": Target("voter", {"slug": "gent", "year": w.maturity_year}, (MaturityForm,), examples=40),
         "rounds.new": Target("steering", {}, (RoundForm,), examples=40),
@@ -252,11 +260,35 @@ def targets(w: World) -> dict[str, Target]:
             extra={**{f"pair-{a}-{b}": saaty for a, b in pairs}, "version": VERSION},
         ),
         "rounds.save_ballot": Target("voter", {"round_id": w.voting_round, "city": "gent"}, extra=ballot_fields, examples=40),
+        "rounds.save_city_weights": Target(
+            "voter",
+            {"round_id": w.cities_round, "city": "gent"},
+            extra={**{f"weight-{c}": weight for c in w.cities_criteria}, "version": VERSION},
+            plain={f"weight-{c}": str(n + 1) for n, c in enumerate(w.cities_criteria)},
+        ),
+        "rounds.save_city_weights_pairwise": Target(
+            "voter",
+            {"round_id": w.cities_round, "city": "gent"},
+            extra={
+                **{f"pair-{a}-{b}": saaty for a, b in city_pairs},
+                "version": VERSION,
+                "apply_anyway": st.sampled_from(["", "1"]),
+                "previewed": TEXT,
+            },
+            plain={"apply_anyway": "", "previewed": ""},
+        ),
         "rounds.reopen_ballot": Target(
             voter_of(w.ballot_city), {"round_id": w.voting_round, "city": w.ballot_city}, extra={"version": VERSION}, examples=12
         ),
         "results.confirm": Target(
             "steering", {"round_id": w.published_round}, (ConfirmSelectionForm,), choices={"selected": list(w.published_entries)}
+        ),
+        "rounds.save_pledges": Target(
+            "voter",
+            {"round_id": w.published_round, "city": "gent"},
+            (ConfirmForm,),
+            extra={f"pledge-{c}": st.sampled_from(["yes", "no", ""]) for c in w.published_entries},
+            plain={f"pledge-{c}": "yes" for c in w.published_entries},
         ),
         "workspaces.new": Target("steering", {}, (pilot_forms.PilotForm,), choices={"lead_city_id": [0, *cities]}),
         "workspaces.edit": Target("lead", pilot, (pilot_forms.PilotForm,), choices={"lead_city_id": [0, *cities]}),
@@ -343,6 +375,9 @@ STATE_CHANGING = sorted(
         "rounds.new_criterion",
         "rounds.reopen_ballot",
         "rounds.save_ballot",
+        "rounds.save_city_weights",
+        "rounds.save_city_weights_pairwise",
+        "rounds.save_pledges",
         "rounds.weights",
         "workspaces.accept",
         "workspaces.add_lead",
@@ -751,11 +786,14 @@ def get_arguments(w: World) -> dict[str, dict]:
         "reports.city_md": {"slug": "gent"},
         "rounds.detail": {"round_id": w.voting_round},
         "rounds.ballot": {"round_id": w.voting_round, "city": "gent"},
+        "rounds.city_weights": {"round_id": w.cities_round, "city": "gent"},
+        "rounds.city_weights_pairwise": {"round_id": w.cities_round, "city": "gent"},
         "rounds.confirm_step": {"round_id": w.voting_round, "step": "closed"},
         "rounds.edit": {"round_id": w.draft_round},
         "rounds.weights": {"round_id": w.draft_round},
         "rounds.new_criterion": {"round_id": w.draft_round},
         "rounds.edit_criterion": {"round_id": w.draft_round, "criterion_id": w.criterion},
+        "rounds.pledges": {"round_id": w.published_round},
         "results.show": {"round_id": w.published_round},
         "results.export_csv": {"round_id": w.published_round, "table": "ranking"},
         "results.snapshot": {"round_id": w.published_round},
@@ -829,9 +867,20 @@ EXPECTED: list[tuple[str, Callable[[World], dict] | None, tuple]] = [
         (LOGIN, DENIED, OK, DENIED, DENIED, DENIED, DENIED),
     ),
     ("rounds.ballot", lambda w: {"round_id": w.published_round, "city": "gent"}, (LOGIN, OK, OK, OK, OK, OK, OK)),
+    # A city's weights are as private as its scores; only its voters change them (the page says so to its other staff).
+    ("rounds.city_weights", None, (LOGIN, OK, DENIED, OK, OK, DENIED, DENIED)),
+    ("rounds.city_weights_pairwise", None, (LOGIN, OK, DENIED, OK, OK, DENIED, DENIED)),
+    (
+        "rounds.city_weights",
+        lambda w: {"round_id": w.cities_round, "city": "turnhout"},
+        (LOGIN, DENIED, OK, DENIED, DENIED, DENIED, DENIED),
+    ),
+    ("rounds.city_weights", lambda w: {"round_id": w.voting_round, "city": "gent"}, (LOGIN, OK, DENIED, OK, OK, DENIED, DENIED)),
     ("results.show", lambda w: {"round_id": w.voting_round}, (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED)),
     ("results.snapshot", lambda w: {"round_id": w.voting_round}, (LOGIN, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED)),
     ("results.show", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
+    # Pledges: everyone signed in reads who takes part; a city's staff (any role) answer for their own city only.
+    ("rounds.pledges", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
     ("api.round", lambda w: {"round_id": w.voting_round}, (MISSING,) * 7),
     ("api.snapshot", lambda w: {"round_id": w.voting_round}, (MISSING,) * 7),
     # Pilots: public pages; the leads and the committee run them, a city's staff keep its own datasets.
@@ -1105,14 +1154,23 @@ def crossed(w: World) -> list[tuple[str, str, dict, dict, int]]:
         ("voter", "rounds.reopen_ballot", {"round_id": w.voting_round, "city": w.ballot_city}, {}, 403),
         ("voter", "cities.maturity", {"slug": "turnhout", "year": w.maturity_year}, {}, 403),
         ("steering", "results.confirm", {"round_id": w.published_round}, {"selected": str(w.voting_entries[0])}, 400),
+        # A pledge for another city, and one for a challenge of another round's ballot.
+        ("voter", "rounds.save_pledges", {"round_id": w.published_round, "city": "turnhout"}, {"x": "1"}, 403),
+        (
+            "voter",
+            "rounds.save_pledges",
+            {"round_id": w.published_round, "city": "gent"},
+            {f"pledge-{w.voting_entries[0]}": "yes"},
+            400,
+        ),
     ]
 
 
-@pytest.mark.parametrize("case", range(18))
+@pytest.mark.parametrize("case", range(20))
 def test_ids_of_another_object_are_refused(app, world, client, monkeypatch, case):
     monkeypatch.setattr(pilot_views, "run_checker", fake_checker)
     cases = crossed(world)
-    assert len(cases) == 18
+    assert len(cases) == 20
     actor, endpoint, arguments, data, expected = cases[case]
     sign_in(client, actor)
     before = database_rows(app)

@@ -10,13 +10,8 @@ from sqlalchemy import func, select
 
 from pilots.models import AuditEvent, Pilot, Round, RoundPhase, User
 from pilots.services import voting
-from tests import test_voting
 from tests.conftest import count_queries
-
-# The round fixtures of the voting tests: a committee member, three cities with a voter and an eligible challenge each.
-world = test_voting.world
-make_round = test_voting.make_round
-signed_in = test_voting.signed_in
+from tests.voting_world import fill_ballots, signed_in
 
 
 def _phase(in_app, round_id) -> RoundPhase:
@@ -55,7 +50,7 @@ class TestConfirmationPages:
     def test_closing_counts_the_submitted_ballots(self, client, make_round, world, in_app):
         round_id = make_round(RoundPhase.VOTING_OPEN)
         with in_app() as session:
-            test_voting.fill_ballots(session, world, round_id, cities=("gent", "leuven"))
+            fill_ballots(session, world, round_id, cities=("gent", "leuven"))
         signed_in(client, "steering@example.org")
         page = _page(client, round_id, "closed")
         assert "2 of 3 ballots submitted." in page
@@ -77,7 +72,8 @@ class TestConfirmationPages:
         page = _page(client, round_id, "selection")
         assert "3 challenges on the ballot." in page and "The ranking selects 1 challenge." in page
         assert f'action="/rounds/{round_id}/confirm"' in page
-        assert re.search(rf'<input checked [^>]*value="{world["gent_challenge"]}"', page)  # the computed selection, pre-checked
+        # The computed selection, pre-checked (each checkbox is described by its challenge's pledges).
+        assert re.search(rf'<input aria-describedby="pledges-[0-9]+" checked [^>]*value="{world["gent_challenge"]}"', page)
         with in_app() as session:
             assert session.scalar(select(func.count(Pilot.id))) == 0
         response = client.post(
@@ -93,7 +89,7 @@ class TestConfirmationPages:
     def test_the_counts_take_a_fixed_number_of_queries(self, app, client, make_round, world, in_app):
         round_id = make_round(RoundPhase.VOTING_OPEN)
         with in_app() as session:
-            test_voting.fill_ballots(session, world, round_id)
+            fill_ballots(session, world, round_id)
             round_ = session.get(Round, round_id)
             with count_queries(app) as queries:
                 summary = voting.step_summary(round_, "closed")

@@ -38,10 +38,14 @@ from pilots.models.voting import (
     BallotStatus,
     Criterion,
     Direction,
+    EffortUnit,
+    Pledge,
     Round,
     RoundPhase,
     RoundSnapshot,
     Score,
+    TieBreak,
+    WeightSource,
 )
 
 __all__ = [
@@ -67,6 +71,7 @@ __all__ = [
     "DatasetCheck",
     "Delivery",
     "Direction",
+    "EffortUnit",
     "FailureKind",
     "Follow",
     "JobFailure",
@@ -83,6 +88,7 @@ __all__ = [
     "Pilot",
     "PilotStatus",
     "PilotUpdate",
+    "Pledge",
     "PublishedDataset",
     "RenderedCatalogue",
     "Round",
@@ -91,6 +97,8 @@ __all__ = [
     "Score",
     "Stage",
     "StageChange",
+    "TieBreak",
     "User",
+    "WeightSource",
     "utcnow",
 ]

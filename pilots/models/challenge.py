@@ -54,6 +54,8 @@ class Challenge(Base):
     city_id: Mapped[int] = mapped_column(sa.ForeignKey("cities.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     screening_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Estimated effort, recorded at screening, in the unit of the round it goes to (person-months or a relative size).
+    effort: Mapped[float | None]
     screened_at: Mapped[datetime | None]
     screened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None]

@@ -33,6 +33,25 @@ class Direction(enum.StrEnum):
     COST = "cost"
 
 
+class WeightSource(enum.StrEnum):
+    """Whose weights the round ranks with: the committee's own, or the geometric mean of the cities' weights."""
+
+    COMMITTEE = "committee"
+    CITIES = "cities"
+
+
+class TieBreak(enum.StrEnum):
+    """How equal scores are ordered, fixed before voting opens (docs/ranking.md, "Contract version 2")."""
+
+    DEFAULT = "default"  # the engine's own chain: aggregate, then the lowest id
+    FIRST_CRITERION_THEN_DRAW = "first_criterion_then_draw"  # higher mean on the first criterion, then a seeded draw
+
+
+class EffortUnit(enum.StrEnum):
+    PERSON_MONTHS = "person_months"
+    RELATIVE = "relative"  # a relative size, e.g. 1 (small) to 5 (large)
+
+
 class BallotStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -58,6 +77,17 @@ class Round(Base):
     sensitivity_samples: Mapped[int] = mapped_column(default=10_000)
     perturbation: Mapped[float] = mapped_column(default=0.2)
     seed: Mapped[int] = mapped_column(default=1)
+    # Group decisions (issue 15): whose weights, how ties are broken, and what the cities can take on.
+    weight_source: Mapped[WeightSource] = mapped_column(
+        enum_column(WeightSource, 16), default=WeightSource.COMMITTEE, server_default=WeightSource.COMMITTEE.value
+    )
+    tie_break: Mapped[TieBreak] = mapped_column(
+        enum_column(TieBreak, 40), default=TieBreak.DEFAULT, server_default=TieBreak.DEFAULT.value
+    )
+    effort_unit: Mapped[EffortUnit] = mapped_column(
+        enum_column(EffortUnit, 16), default=EffortUnit.PERSON_MONTHS, server_default=EffortUnit.PERSON_MONTHS.value
+    )
+    capacity: Mapped[float | None]  # the total effort the selection may take; None: no limit
     # AHP pairwise judgements, {"<criterion id>:<criterion id>": value}, when the weights were derived that way.
     ahp_judgements: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # When each phase started
@@ -158,6 +188,10 @@ class Ballot(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1)
+    # The city's own weights when the round ranks with the cities' weights: {criterion key: weight}, and the
+    # pairwise judgements they were derived from ({"<key>:<key>": value}) when the city compared the criteria.
+    weights: Mapped[dict[str, float] | None] = mapped_column(sa.JSON)
+    weight_judgements: Mapped[dict[str, float] | None] = mapped_column(sa.JSON)
 
     round: Mapped[Round] = relationship(back_populates="ballots")
     city: Mapped[City] = relationship(lazy="joined", innerjoin=True)
@@ -194,6 +228,23 @@ class BallotNote(Base):
     text: Mapped[str] = mapped_column(sa.String(1000))
 
     ballot: Mapped[Ballot] = relationship(back_populates="notes")
+
+
+class Pledge(Base):
+    """Before the committee confirms the selection, a city says whether it would take part in a challenge's pilot."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (sa.UniqueConstraint("round_id", "challenge_id", "city_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
+    city_id: Mapped[int] = mapped_column(sa.ForeignKey("cities.id"))
+    taking_part: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    city: Mapped[City] = relationship(lazy="joined", innerjoin=True)
 
 
 class RoundSnapshot(Base):

@@ -3,9 +3,11 @@ discussion and screening. Every change is checked against the acting user's citi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +25,8 @@ from pilots.models import (
     City,
     Comment,
     CoSponsorship,
+    EffortUnit,
+    Round,
     User,
     utcnow,
 )
@@ -303,8 +307,108 @@ def withdraw(actor: User, challenge_id: int) -> Challenge:
     return challenge
 
 
-def screen(actor: User, challenge_id: int, eligible: bool, reason: str) -> Challenge:
-    """The steering committee marks a submitted challenge eligible or ineligible, with a reason the city sees."""
+#: The largest estimated effort (the capacity of a round has the same bound).
+MAX_EFFORT = 1_000_000
+
+
+class _Unchanged:
+    """The effort argument of :func:`screen` when the caller does not touch the effort."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
+
+
+def clean_effort(value: str | float | None) -> float | None:
+    """An estimated effort as typed ("3", "2.5" or "2,5") or given: None when empty. Refused (a ServiceError on the
+    field ``effort``) unless it is a finite number from 0 to 1,000,000 with at most 2 decimals: the ranking engine
+    counts efforts in hundredths (docs/ranking.md, "Capacity")."""
+    if value is None:
+        return None
+    out_of_range = ServiceError(_l("The estimated effort is a number from 0 to 1,000,000."), "effort")
+    too_precise = ServiceError(_l("Use at most 2 decimals: efforts are counted in hundredths."), "effort")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")  # the Dutch decimal comma
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise ServiceError(_l("Enter the estimated effort as a number, for example 3 or 2.5."), "effort") from None
+        if not number.is_finite() or not 0 <= number <= MAX_EFFORT:
+            raise out_of_range
+        if number.as_tuple().exponent < -2:  # as typed: "1.234", but also "1,000" (a thousand, or one?)
+            raise too_precise
+        return float(number) + 0.0  # never -0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ServiceError(_l("Enter the estimated effort as a number, for example 3 or 2.5."), "effort")
+    number = float(value)
+    if not math.isfinite(number) or not 0 <= number <= MAX_EFFORT:
+        raise out_of_range
+    hundredths = number * 100
+    if abs(hundredths - round(hundredths)) > 1e-6 * max(1.0, abs(hundredths)):  # as the engine checks it
+        raise too_precise
+    return round(number, 2) + 0.0
+
+
+def effort_frozen_reason(challenge: Challenge) -> str | None:
+    """Why the estimated effort can no longer change: the challenge is on the ballot of a round whose voting has
+    opened (the round ranks and selects with the efforts it had then). None while it may change."""
+    from pilots.services import voting  # voting imports the services this module's users import
+
+    if challenge.id is None:
+        return None
+    round_ = voting.round_of_locked_challenge(challenge)
+    if round_ is None:
+        return None
+    return str(_l("The estimated effort is frozen: voting has opened on this challenge (%(round)s).", round=round_.title))
+
+
+def can_edit_effort(user: User | None, challenge: Challenge) -> bool:
+    """May ``user`` record or change the challenge's estimated effort (at screening, or later)? The steering
+    committee, while the challenge can be screened and is not on the ballot of a round whose voting opened."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_steering
+        and challenge.status in OPEN_STATUSES
+        and effort_frozen_reason(challenge) is None
+    )
+
+
+def effort_round(challenge: Challenge) -> Round | None:
+    """The round whose unit the effort is in: the round whose ballot holds the challenge, else the newest round of
+    the challenge's year; None when the year has no round yet (the page then shows the number alone)."""
+    from pilots.models import BallotEntry
+
+    return db.session.scalar(
+        select(Round)
+        .outerjoin(BallotEntry, (BallotEntry.round_id == Round.id) & (BallotEntry.challenge_id == challenge.id))
+        .where(or_(BallotEntry.id.is_not(None), Round.year == challenge.year))
+        .order_by(BallotEntry.id.is_(None), Round.id.desc())
+        .limit(1)
+    )
+
+
+def effort_unit(challenge: Challenge) -> EffortUnit | None:
+    round_ = effort_round(challenge)
+    return round_.effort_unit if round_ is not None else None
+
+
+def screen(
+    actor: User,
+    challenge_id: int,
+    eligible: bool,
+    reason: str,
+    effort: str | float | _Unchanged | None = UNCHANGED,
+) -> Challenge:
+    """The steering committee marks a submitted challenge eligible or ineligible, with a reason the city sees, and
+    an estimated effort (optional; ``UNCHANGED`` leaves it as it is). Saving the same decision and reason with
+    only another effort records the new estimate without screening the challenge again (and tells nobody)."""
     if not actor.is_steering:
         raise Forbidden(_l("Only the steering committee screens challenges."))
     challenge = get_challenge(challenge_id)
@@ -315,8 +419,22 @@ def screen(actor: User, challenge_id: int, eligible: bool, reason: str) -> Chall
         raise ServiceError(_l("Tell the city why the challenge is not eligible."), "reason")
     if len(reason) > 2_000:
         raise ServiceError(_l("This text is too long."), "reason")
+    previous_effort = challenge.effort
+    new_effort = previous_effort if isinstance(effort, _Unchanged) else clean_effort(effort)
+    effort_changed = new_effort != previous_effort
+    if effort_changed and (frozen := effort_frozen_reason(challenge)):
+        raise ServiceError(frozen, "effort")
     new = ChallengeStatus.ELIGIBLE if eligible else ChallengeStatus.INELIGIBLE
+    only_the_effort = effort_changed and challenge.status is new and (challenge.screening_reason or "") == reason
+    if only_the_effort:
+        with unit_of_work():
+            challenge.effort = new_effort
+            audit.record(
+                actor, "challenge.effort_estimated", "challenge", challenge.id, effort={"from": previous_effort, "to": new_effort}
+            )
+        return challenge
     with unit_of_work():
+        challenge.effort = new_effort
         previous = challenge.status
         challenge.status = new
         challenge.screening_reason = reason or None
@@ -329,6 +447,7 @@ def screen(actor: User, challenge_id: int, eligible: bool, reason: str) -> Chall
             challenge.id,
             status={"from": previous.value, "to": new.value},
             reason=reason,
+            effort={"from": previous_effort, "to": new_effort} if effort_changed else new_effort,
         )
         notifications.notify(
             Kind.CHALLENGE_SCREENED,

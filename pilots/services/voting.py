@@ -26,13 +26,16 @@ from pilots.models import (
     City,
     Criterion,
     Direction,
+    EffortUnit,
     Notification,
     Pilot,
     Round,
     RoundPhase,
     RoundSnapshot,
     Score,
+    TieBreak,
     User,
+    WeightSource,
     utcnow,
 )
 from pilots.ranking.ahp import inconsistent_judgements
@@ -200,6 +203,10 @@ class RoundData:
     sensitivity_samples: int = 10_000
     perturbation: float = 0.2
     seed: int = 1
+    weight_source: WeightSource = WeightSource.COMMITTEE
+    tie_break: TieBreak = TieBreak.DEFAULT
+    effort_unit: EffortUnit = EffortUnit.PERSON_MONTHS
+    capacity: float | None = None
 
 
 def _require_steering(actor: User | None) -> None:
@@ -231,7 +238,23 @@ def _clean_round(data: RoundData) -> RoundData:
         raise ServiceError(_l("Use a perturbation above 0 and below 1 (100%)."), "perturbation")
     if not 0 <= data.seed <= 2**31 - 1:
         raise ServiceError(_l("Use a whole number from 0 to 2147483647."), "seed")
-    return RoundData(**{**asdict(data), "title": title})
+    if data.weight_source not in set(WeightSource):
+        raise ServiceError(_l("Choose whose weights the round ranks with from the list."), "weight_source")
+    if data.tie_break not in set(TieBreak):
+        raise ServiceError(_l("Choose a tie-break rule from the list."), "tie_break")
+    if data.effort_unit not in set(EffortUnit):
+        raise ServiceError(_l("Choose a unit of effort from the list."), "effort_unit")
+    if data.capacity is not None and not (math.isfinite(data.capacity) and 0 <= data.capacity <= 1_000_000):
+        raise ServiceError(_l("The capacity is a number from 0 to 1,000,000, or empty for no limit."), "capacity")
+    return RoundData(
+        **{
+            **asdict(data),
+            "title": title,
+            "weight_source": WeightSource(data.weight_source),
+            "tie_break": TieBreak(data.tie_break),
+            "effort_unit": EffortUnit(data.effort_unit),
+        }
+    )
 
 
 def create_round(actor: User | None, data: RoundData, default_criteria: bool = True) -> Round:
@@ -261,8 +284,18 @@ def create_round(actor: User | None, data: RoundData, default_criteria: bool = T
 
 
 #: Settings frozen when voting opens (the ballots are filled in on them) and when the round closes (the result).
-FROZEN_AT_VOTING = {"year", "pilots_to_select", "allow_self_scoring"}
-FROZEN_AT_CLOSE = {"quorum", "method", "normalization", "sensitivity_samples", "perturbation", "seed", "ballots_confidential"}
+#: The tie-break rule and whose weights count are public before voting, so that nobody fixes them knowing the scores.
+FROZEN_AT_VOTING = {"year", "pilots_to_select", "allow_self_scoring", "weight_source", "tie_break", "effort_unit"}
+FROZEN_AT_CLOSE = {
+    "quorum",
+    "method",
+    "normalization",
+    "sensitivity_samples",
+    "perturbation",
+    "seed",
+    "ballots_confidential",
+    "capacity",
+}
 
 
 def update_round(actor: User, round_id: int, data: RoundData, expected_version: int | None) -> Round:
@@ -742,8 +775,17 @@ def _open_voting(round_: Round) -> dict:
     return {"challenges": [c.id for c in challenges], "cities": [c.slug for c in cities]}
 
 
+def missing_efforts(round_: Round) -> list[Challenge]:
+    """The ballot's challenges without an estimated effort, when the round has a capacity (which needs them all)."""
+    if round_.capacity is None:
+        return []
+    return [e.challenge for e in round_.entries if e.challenge.effort is None]
+
+
 def snapshot_document(round_: Round) -> dict[str, Any]:
-    """The ranking input, from the submitted ballots: the contract of `flask rank` (docs/ranking.md)."""
+    """The ranking input, from the submitted ballots: the contract of `flask rank` (docs/ranking.md), version 2.
+
+    Rounds closed before version 2 keep their version-1 snapshot, which still recomputes to its published result."""
     criteria = list(round_.criteria)
     keys = {c.id: c.key for c in criteria}
     entries = [e.challenge for e in round_.entries]
@@ -773,6 +815,20 @@ def snapshot_document(round_: Round) -> dict[str, Any]:
         document["ballots"].append({"voter": ballot.city.slug, "scores": scores})
     if not round_.allow_self_scoring:
         document["exclude_self"] = {str(c.id): c.city.slug for c in entries}
+    document["version"] = 2
+    document["tie_break"] = (
+        {"rule": TieBreak.FIRST_CRITERION_THEN_DRAW.value, "seed": round_.seed}
+        if round_.tie_break is TieBreak.FIRST_CRITERION_THEN_DRAW
+        else {"rule": TieBreak.DEFAULT.value}
+    )
+    if round_.weight_source is WeightSource.CITIES:
+        document["weight_aggregation"] = "geometric_mean"
+        document["voter_weights"] = {b.city.slug: dict(b.weights) for b in ballots if b.weights}
+    efforts = {str(c.id): c.effort for c in entries if c.effort is not None}
+    if efforts:
+        document["effort"] = efforts
+    if round_.capacity is not None:
+        document["capacity"] = round_.capacity
     return document
 
 
@@ -780,6 +836,16 @@ def _close(round_: Round) -> dict:
     submitted = [b for b in round_.ballots if b.status is BallotStatus.SUBMITTED]
     if not submitted:
         raise ServiceError(_l("No city has submitted its ballot yet."))
+    missing = missing_efforts(round_)
+    if missing:
+        raise ServiceError(
+            _l(
+                "The round has a capacity, so every challenge on the ballot needs an estimated effort; missing for: %(titles)s.",
+                titles=", ".join(c.title for c in missing),
+            )
+        )
+    if round_.weight_source is WeightSource.CITIES and not any(b.weights for b in submitted):
+        raise ServiceError(_l("The round ranks with the cities' weights, but no submitted ballot gives weights."))
     document = snapshot_document(round_)
     try:
         result = ranking.run(document)
@@ -823,6 +889,22 @@ def can_see_results(user: User, round_: Round) -> bool:
     if results_public(round_):
         return True
     return round_.phase is RoundPhase.CLOSED and bool(user.is_steering)
+
+
+#: Version-2 result blocks that describe one city each (its weights, how far it is from the group, how its own
+#: order of the challenges agrees with the group's): as private as the city's scores.
+PER_CITY_BLOCKS = ("city_weights", "distance")
+
+
+def public_result(round_: Round, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The result as the public API and exports give it: without the per-city blocks while the cities' scores
+    are not public (a confidential round), so that nobody reads a city's weights or dissent there."""
+    if result is None or scores_public(round_):
+        return result
+    shown = {**result, **{key: None for key in PER_CITY_BLOCKS if key in result}}
+    if isinstance(result.get("consensus"), dict):
+        shown["consensus"] = {**result["consensus"], "cities": []}
+    return shown
 
 
 def can_see_scores(user: User, round_: Round, city_id: int) -> bool:
@@ -1000,6 +1082,14 @@ def _require_voter(actor: User, city_id: int) -> None:
         raise Forbidden(_l("Only your city's voters fill in its ballot."))
 
 
+def lacks_city_weights(round_: Round, ballot: Ballot) -> bool:
+    """In a round that ranks with the cities' weights, a ballot is submitted only with its city's weight for every
+    criterion (pilots/services/city_weights.py): the group weights are the geometric mean of the submitted ones."""
+    if round_.weight_source is not WeightSource.CITIES:
+        return False
+    return set(ballot.weights or {}) != {criterion.key for criterion in round_.criteria}
+
+
 def save_ballot(
     actor: User, round_id: int, city_id: int, data: BallotInput, expected_version: int | None, submit: bool = False
 ) -> Ballot:
@@ -1015,6 +1105,8 @@ def save_ballot(
     values, notes = parse_scores(round_, ballot, data)
     if submit and not values:
         raise ServiceError(_l("Score at least one challenge before submitting."))
+    if submit and lacks_city_weights(round_, ballot):
+        raise ServiceError(_l("Give your city's weights before submitting."), "weights")
     with unit_of_work():
         # Claim the ballot first: its version-checked UPDATE locks the row, so a concurrent save of the same
         # version waits here and is then refused as stale, before it touches the scores.

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from pilots.conformance import messages
-from pilots.models import RoundPhase
+from pilots.models import EffortUnit, RoundPhase
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES
 
 # --- the audit log -------------------------------------------------------------------------------------------------
@@ -66,6 +66,7 @@ AUDIT_ACTIONS: dict[str, LazyString] = {
     "challenge.submitted": _l("Challenge submitted"),
     "challenge.withdrawn": _l("Challenge withdrawn"),
     "challenge.screened": _l("Challenge screened"),
+    "challenge.effort_estimated": _l("Estimated effort changed"),
     "challenge.rescreening_needed": _l("Challenge to be screened again"),
     "challenge.dataset_added": _l("Dataset added"),
     "challenge.dataset_updated": _l("Dataset edited"),
@@ -91,11 +92,13 @@ AUDIT_ACTIONS: dict[str, LazyString] = {
     f"round.{RoundPhase.PUBLISHED.value}": _l("Results published"),
     "round.voters_reminded": _l("Voters reminded"),
     "round.selection_confirmed": _l("Selection confirmed"),
+    "round.pledged": _l("A city said whether it takes part"),
     "round.followed": _l("Round followed"),
     "round.unfollowed": _l("Round no longer followed"),
     "ballot.saved": _l("Ballot saved"),
     "ballot.submitted": _l("Ballot submitted"),
     "ballot.reopened": _l("Ballot reopened"),
+    "ballot.weights_saved": _l("A city's weights saved"),
     # pilots
     "pilot.created": _l("Pilot created"),
     "pilot.updated": _l("Pilot edited"),
@@ -129,6 +132,12 @@ OBJECT_TYPES: dict[str, LazyString] = {
     "pilot": _l("Pilot"),
 }
 OTHER_OBJECT = _l("Other object")
+
+#: The unit of an estimated effort, as it follows a number ("3 (person-months)").
+EFFORT_UNITS_SHORT: dict[EffortUnit, LazyString] = {
+    EffortUnit.PERSON_MONTHS: _l("person-months"),
+    EffortUnit.RELATIVE: _l("relative size"),
+}
 
 
 def audit_label(action: str) -> str:

@@ -110,6 +110,7 @@ def _schemas() -> dict[str, Schema]:
             "selection_probability": mapping(NUMBER, "Per alternative: the share of draws that select it."),
         }
     )
+    spread = obj({name: nullable(NUMBER) for name in ("min", "max", "median", "q1", "q3", "iqr", "std")} | {"n": INTEGER})
     challenge_summary = {
         "id": INTEGER,
         "title": STRING,
@@ -349,9 +350,71 @@ def _schemas() -> dict[str, Schema]:
                 "input_sha256": SHA256,
                 "pairwise": mapping(mapping(INTEGER), "Social-choice methods only."),
                 "strongest_paths": mapping(mapping(INTEGER), "Schulze only."),
+                # version 2 (docs/ranking.md, "Contract version 2")
+                "weight_aggregation": enum(["committee", "geometric_mean"]),
+                "city_weights": nullable(
+                    mapping(mapping(NUMBER), "Per city: its own normalised weights; null when not public (confidential).")
+                ),
+                "group_weights": nullable(mapping(NUMBER, "The geometric mean of the cities' weights, normalised.")),
+                "distance": nullable(mapping(NUMBER, "Per city: how far its weights are from the weights ranked with (0–1).")),
+                "tie_break": obj({"rule": enum(["default", "first_criterion_then_draw"]), "seed": INTEGER}, optional=("seed",)),
+                "consensus": obj(
+                    {
+                        "cells": mapping(mapping(spread), "alternative → criterion → the spread of the cities' scores"),
+                        "kendall_w": nullable(NUMBER),
+                        "alternatives": array(STRING),
+                        "cities": described(
+                            array(obj({"city": STRING, "spearman": nullable(NUMBER)})),
+                            "Each city's agreement with the group's order; empty when the ballots are confidential.",
+                        ),
+                    }
+                ),
+                "delphi": nullable(
+                    obj(
+                        {
+                            "passes": INTEGER,
+                            "first": nullable(NUMBER),
+                            "second": nullable(NUMBER),
+                            "narrowing": nullable(NUMBER),
+                            "narrowed_share": nullable(NUMBER),
+                            "cells": INTEGER,
+                            "criteria": mapping(
+                                obj({"first": nullable(NUMBER), "second": nullable(NUMBER), "narrowing": nullable(NUMBER)})
+                            ),
+                        }
+                    )
+                ),
+                "capacity": nullable(
+                    obj(
+                        {
+                            "selected": array(STRING),
+                            "total_effort": NUMBER,
+                            "total_score": NUMBER,
+                            "by_rank": array(STRING),
+                            "capacity_decided": BOOLEAN,
+                            "capacity": NUMBER,
+                            "front": array(
+                                obj({"effort": NUMBER, "score": NUMBER, "alternatives": array(STRING), "feasible": BOOLEAN})
+                            ),
+                            "warnings": array(STRING),
+                        }
+                    )
+                ),
             },
-            "The ranking engine's output, as stored when the round closed (docs/ranking.md). Alternatives are challenge ids.",
-            optional=("pairwise", "strongest_paths"),
+            "The ranking engine's output, as stored when the round closed (docs/ranking.md). Alternatives are challenge ids. "
+            "Rounds closed since contract version 2 also carry the version-2 keys.",
+            optional=(
+                "pairwise",
+                "strongest_paths",
+                "weight_aggregation",
+                "city_weights",
+                "group_weights",
+                "distance",
+                "tie_break",
+                "consensus",
+                "delphi",
+                "capacity",
+            ),
         ),
         "SnapshotDocument": obj(
             {
@@ -380,9 +443,15 @@ def _schemas() -> dict[str, Schema]:
                 "sensitivity": obj({"samples": INTEGER, "seed": INTEGER, "perturbation": NUMBER}),
                 "quorum": INTEGER,
                 "exclude_self": mapping(STRING, "alternative → the proposing city, whose scores for it are not counted."),
+                "version": described(INTEGER, "2 for rounds closed since contract version 2; absent before."),
+                "tie_break": obj({"rule": enum(["default", "first_criterion_then_draw"]), "seed": INTEGER}, optional=("seed",)),
+                "weight_aggregation": enum(["committee", "geometric_mean"]),
+                "voter_weights": mapping(mapping(NUMBER), "Per city: its own weights per criterion."),
+                "effort": mapping(NUMBER, "Per alternative: its estimated effort."),
+                "capacity": NUMBER,
             },
             "The ranking input frozen when the round closed, byte for byte as stored (canonical JSON).",
-            optional=("exclude_self",),
+            optional=("exclude_self", "version", "tie_break", "weight_aggregation", "voter_weights", "effort", "capacity"),
         ),
         # pilots
         "ParticipantSummary": obj(

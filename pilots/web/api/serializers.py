@@ -27,7 +27,7 @@ from pilots.models import (
     PublishedDataset,
     Round,
 )
-from pilots.services import workspaces
+from pilots.services import voting, workspaces
 from pilots.web.urls import absolute_url
 
 JSON = dict[str, Any]
@@ -240,7 +240,7 @@ def round_detail(round_: Round, counts: tuple[int, int] | None, pilots: list[Pil
     return {
         **round_summary(round_, counts, result),
         "ballot": [challenge_ref(entry.challenge) for entry in round_.entries if entry.challenge.is_public],
-        "result": result,
+        "result": voting.public_result(round_, result),
         "pilots": [pilot_ref(pilot) for pilot in pilots],
     }
 

@@ -19,6 +19,10 @@ MARKDOWN_HELP = _l("You can use Markdown: **bold**, *italic*, lists, [links](htt
 
 
 NOT_KNOWN = _l("— not known —")
+EFFORT_HELP = _l(
+    "Optional: what the pilot would take, in the unit of the year's round, with at most 2 decimals. "
+    "A round with a capacity needs it for every challenge on its ballot."
+)
 
 
 def _blank(pairs):
@@ -117,5 +121,12 @@ class ScreeningForm(FlaskForm):
         validators=[Length(max=2_000)],
         description=_l("Required when not eligible; the proposing city sees it."),
         render_kw={"rows": 2},
+    )
+    # Text, not a FloatField: the service reads "2,5" as well as "2.5" and says what is wrong next to the field.
+    effort = StringField(
+        _l("Estimated effort"),
+        validators=[Optional()],
+        description=EFFORT_HELP,
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     submit = SubmitField(_l("Save screening"))

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +18,7 @@ from pilots.services import challenges as service
 from pilots.services import cities, notifications
 from pilots.services.errors import ServiceError
 from pilots.vocabularies import FILE_TYPES, FREQUENCIES, LICENCES, THEMES, openness
+from pilots.web import numbers
 from pilots.web.admin.forms import parse_version
 from pilots.web.challenges.forms import (
     AVAILABILITY_LABELS,
@@ -29,6 +31,7 @@ from pilots.web.challenges.forms import (
     WithdrawCoSponsorForm,
 )
 from pilots.web.forms import ConfirmForm, choices
+from pilots.web.labels import EFFORT_UNITS_SHORT
 from pilots.web.support import (
     apply_service_error,
     button_action,
@@ -200,22 +203,39 @@ def _detail_forms(challenge: Challenge) -> dict:
         if current_user.is_steering:
             current = {"eligible": "eligible", "ineligible": "ineligible"}.get(challenge.status.value)
             forms["screening"] = ScreeningForm(
-                formdata=None, data={"decision": current, "reason": challenge.screening_reason or ""}
+                formdata=None,
+                data={"decision": current, "reason": challenge.screening_reason or "", "effort": _effort_text(challenge.effort)},
             )
+            if not service.can_edit_effort(current_user, challenge):
+                del forms["screening"].effort
         if current_user.is_admin:
             forms["hide"] = {c.id: HideCommentForm(formdata=None, prefix=f"hide-{c.id}") for c in challenge.comments}
     return forms
+
+
+def _effort_text(effort: float | None) -> str:
+    """The effort as the form shows it, in the reader's language (the service reads a decimal comma too)."""
+    return numbers.formatter(str(get_locale() or "nl"))(effort, "0.##") if effort is not None else ""
 
 
 def _render_detail(challenge: Challenge, status: int = 200, **overrides):
     forms = {**_detail_forms(challenge), **overrides}
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_MINUTES"])
     is_own = current_user.is_authenticated and current_user.is_staff_of(challenge.city_id)
+    # Screening details (the reason, the estimated effort): the proposing city, the committee and administrators.
+    sees_screening = is_own or (current_user.is_authenticated and (current_user.is_steering or current_user.is_admin))
+    unit = service.effort_unit(challenge) if sees_screening else None
+    screening = forms.get("screening")
+    if unit and screening is not None and getattr(screening, "effort", None) is not None:
+        screening.effort.label.text = _("Estimated effort (%(unit)s)", unit=EFFORT_UNITS_SHORT[unit])
     return render_template(
         "challenges/detail.html",
         challenge=challenge,
         forms=forms,
         is_own=is_own,
+        sees_screening=sees_screening,
+        effort_unit=EFFORT_UNITS_SHORT[unit] if unit else None,
+        effort_frozen=service.effort_frozen_reason(challenge) if "screening" in forms else None,
         closed_reason=service.editing_closed_reason(challenge),
         history=service.history(challenge.id) if current_user.is_authenticated else [],
         openness={d.id: _openness(d) for d in challenge.datasets},
@@ -446,10 +466,14 @@ def hide_comment(challenge_id: int, comment_id: int):
 def screen(challenge_id: int):
     challenge = _visible_or_404(challenge_id)
     form = ScreeningForm()
+    # A page without the effort field (the effort is frozen) leaves the effort as it is.
+    effort = form.effort.data if "effort" in request.form else service.UNCHANGED
     if submit_form(
         form,
-        lambda: service.screen(current_user, challenge.id, form.decision.data == "eligible", form.reason.data or ""),
+        lambda: service.screen(current_user, challenge.id, form.decision.data == "eligible", form.reason.data or "", effort),
         _("Screening saved."),
     ):
         return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    if not form.effort.errors and not service.can_edit_effort(current_user, challenge):
+        del form.effort
     return _render_detail(challenge, 400, screening=form)

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from pilots.models import Direction
+from pilots.models import Direction, EffortUnit, TieBreak, WeightSource
 from pilots.web.forms import NumberRange, choices
 
 METHOD_LABELS = {
@@ -29,6 +29,18 @@ NORMALIZATION_LABELS = {
     "scale": _l("On the criterion's scale"),
     "vector": _l("Vector (TOPSIS)"),
     "minmax": _l("Minimum to maximum observed"),
+}
+WEIGHT_SOURCE_LABELS = {
+    WeightSource.COMMITTEE: _l("The steering committee's weights (set below the criteria)"),
+    WeightSource.CITIES: _l("The cities' weights: each city weighs the criteria on its ballot"),
+}
+TIE_BREAK_LABELS = {
+    TieBreak.DEFAULT: _l("Higher aggregate score, then the challenge proposed first"),
+    TieBreak.FIRST_CRITERION_THEN_DRAW: _l("Higher mean on the first criterion, then a draw with the round's seed"),
+}
+EFFORT_UNIT_LABELS = {
+    EffortUnit.PERSON_MONTHS: _l("Person-months"),
+    EffortUnit.RELATIVE: _l("Relative size (e.g. 1 small to 5 large)"),
 }
 DIRECTION_LABELS = {Direction.BENEFIT: _l("Benefit: higher is better"), Direction.COST: _l("Cost: higher is worse")}
 
@@ -71,6 +83,35 @@ class RoundForm(FlaskForm):
         description=_l(
             "Any whole number. It fixes the random draws of the robustness check, so anyone can recompute the result "
             "exactly; another seed gives other draws, never another ranking."
+        ),
+    )
+    weight_source = SelectField(
+        _l("Weights"),
+        choices=choices(WEIGHT_SOURCE_LABELS.items()),
+        default=WeightSource.COMMITTEE.value,
+        description=_l(
+            "With the cities' weights, each city's voters weigh the criteria on their ballot, and the round ranks "
+            "with the geometric mean of the cities' weights. Fixed when voting opens."
+        ),
+    )
+    tie_break = SelectField(
+        _l("Tie-break rule"),
+        choices=choices(TIE_BREAK_LABELS.items()),
+        default=TieBreak.DEFAULT.value,
+        description=_l("How two challenges with the same score are ordered. Public, and fixed when voting opens."),
+    )
+    effort_unit = SelectField(
+        _l("Unit of effort"),
+        choices=choices(EFFORT_UNIT_LABELS.items()),
+        default=EffortUnit.PERSON_MONTHS.value,
+        description=_l("The unit in which screening estimates each challenge's effort."),
+    )
+    capacity = FloatField(
+        _l("Capacity"),
+        validators=[Optional(), NumberRange(min=0, max=1_000_000)],
+        description=_l(
+            "The total effort the selected pilots may take, in the unit above. Empty: no limit. With a capacity the "
+            "round selects the best set of challenges that fits, which need not be the top of the ranking."
         ),
     )
     version = HiddenField()

@@ -10,20 +10,24 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from pilots.extensions import db
-from pilots.models import PHASE_ORDER, BallotStatus, City, Direction, RoundPhase
+from pilots.models import PHASE_ORDER, BallotStatus, City, Direction, EffortUnit, RoundPhase, TieBreak, WeightSource
 from pilots.security.access import SIGNED_IN, STEERING, allow, voter_of
-from pilots.services import notifications, voting
+from pilots.services import capacity, notifications, pledges, voting
 from pilots.services.errors import ServiceError
 from pilots.web import numbers
 from pilots.web.admin.forms import parse_version
 from pilots.web.forms import choices
+from pilots.web.labels import EFFORT_UNITS_SHORT
 from pilots.web.results.forms import ConfirmSelectionForm
 from pilots.web.rounds.forms import (
     DIRECTION_LABELS,
+    EFFORT_UNIT_LABELS,
     METHOD_LABELS,
     NORMALIZATION_LABELS,
     SAATY,
     SAATY_VALUES,
+    TIE_BREAK_LABELS,
+    WEIGHT_SOURCE_LABELS,
     AdvanceForm,
     CriterionForm,
     RoundForm,
@@ -71,6 +75,10 @@ def _round_data(form: RoundForm) -> voting.RoundData:
         sensitivity_samples=form.sensitivity_samples.data,
         perturbation=form.perturbation.data,
         seed=form.seed.data,
+        weight_source=WeightSource(form.weight_source.data),
+        tie_break=TieBreak(form.tie_break.data),
+        effort_unit=EffortUnit(form.effort_unit.data),
+        capacity=form.capacity.data,
     )
 
 
@@ -115,6 +123,7 @@ def detail(round_id: int):
     ballots = voting.submitted_cities(round_.id)
     total_weight = sum(c.weight for c in round_.criteria) or 1
     own_ballots = [b for b in ballots.values() if current_user.is_staff_of(b.city_id)]
+    candidates = voting.eligible_challenges(round_) if not round_.at_least(RoundPhase.VOTING_OPEN) else []
     return render_template(
         "rounds/detail.html",
         round=round_,
@@ -123,13 +132,22 @@ def detail(round_id: int):
         total_weight=total_weight,
         locale=_locale(),
         phases=PHASE_ORDER,
-        candidates=voting.eligible_challenges(round_) if not round_.at_least(RoundPhase.VOTING_OPEN) else [],
+        candidates=candidates,
+        # Capacity (issue 15): each challenge's effort, the total and the warnings, for who may see the efforts.
+        capacity=capacity.overview(round_, candidates) if capacity.can_see_efforts(current_user, round_) else None,
+        effort_units_short=EFFORT_UNITS_SHORT,
+        # Pledges: the page of who takes part, once voting has closed; a button for the cities that answer now.
+        show_pledges=round_.at_least(RoundPhase.CLOSED),
+        pledge_cities=[m.city for m in current_user.memberships if pledges.can_pledge(current_user, round_, m.city_id)],
         ahp=voting.ahp_result(round_),
         quorum=voting.effective_quorum(round_, len(ballots) or voting.active_city_count()),
         advance_form=AdvanceForm(formdata=None),
         method_labels=METHOD_LABELS,
         normalization_labels=NORMALIZATION_LABELS,
         direction_labels=DIRECTION_LABELS,
+        weight_source_labels=WEIGHT_SOURCE_LABELS,
+        tie_break_labels=TIE_BREAK_LABELS,
+        effort_unit_labels=EFFORT_UNIT_LABELS,
         can_see_results=voting.can_see_results(current_user, round_),
         can_edit_criteria=voting.can_edit_criteria(current_user, round_),
         visible_ballots={b.id for b in ballots.values() if voting.can_see_ballot(current_user, round_, b)},
@@ -200,6 +218,9 @@ def confirm_step(round_id: int, step: str):
         summary=summary,
         form=form,
         selection_form=_selection_form(round_) if step == "selection" else None,
+        # Which cities said they would take part in each challenge's pilot (pilots/services/pledges.py).
+        tally=pledges.tally(round_) if step == "selection" else {},
+        no_answers=pledges.NO_ANSWERS,
         quorum=voting.effective_quorum(round_),
         method_labels=METHOD_LABELS,
     )
