@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pilots.config import TestingConfig
 from pilots.extensions import db
-from pilots.models import City, CityKind, CityRole, Membership, User
+from pilots.models import Availability, Challenge, City, CityKind, CityRole, Membership, User
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -88,3 +88,38 @@ def parking_dataset(title_nl: str, title_en: str = "", city: str = "gent"):
         file_type="RDF_TURTLE",
         licence=LICENCE_MODELLICENTIE,
     )
+
+
+def submitted_challenge(
+    author: User,
+    city_id: int,
+    title: str,
+    year: int,
+    *,
+    n: int = 1,
+    summary: str = "A summary.",
+    description: str = "A description.",
+) -> Challenge:
+    """A challenge of ``city_id`` proposed by ``author`` with one open dataset (the ``n``-th) and submitted to the
+    committee, through the services as a city would."""
+    from pilots.services import challenges as challenge_service
+    from pilots.services.challenges import ChallengeData, DatasetData
+    from pilots.vocabularies import LICENCE_MODELLICENTIE
+
+    challenge = challenge_service.create_challenge(
+        author, city_id, ChallengeData(title, summary, description, "TRAN", "Impact.", year)
+    )
+    challenge_service.add_dataset(
+        author,
+        challenge.id,
+        DatasetData(
+            title=f"Dataset {n}",
+            holder_city_id=city_id,
+            availability=Availability.OPEN,
+            url=f"https://data.example/{n}",
+            file_type="CSV",
+            licence=LICENCE_MODELLICENTIE,
+        ),
+    )
+    challenge_service.submit(author, challenge.id)
+    return challenge

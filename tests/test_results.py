@@ -16,11 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from pilots import charts, ranking
-from pilots.models import AuditEvent, Availability, Challenge, ChallengeStatus, Pilot, Round, RoundPhase, User
+from pilots.models import AuditEvent, Challenge, ChallengeStatus, Pilot, Round, RoundPhase, User
 from pilots.services import challenges as challenge_service
 from pilots.services import voting
-from pilots.services.challenges import ChallengeData, DatasetData
-from pilots.vocabularies import LICENCE_MODELLICENTIE
 from tests import factories
 from tests.conftest import count_queries
 
@@ -74,22 +72,7 @@ def build_round(in_app, people):
                 slug = CITIES[n % len(CITIES)]
                 author = session.get(User, people[slug])
                 title = titles.setdefault(n, f"Challenge {year}-{n}")
-                challenge = challenge_service.create_challenge(
-                    author, people[f"{slug}_city"], ChallengeData(title, "A summary.", "A description.", "TRAN", "Impact.", year)
-                )
-                challenge_service.add_dataset(
-                    author,
-                    challenge.id,
-                    DatasetData(
-                        title="Dataset",
-                        holder_city_id=people[f"{slug}_city"],
-                        availability=Availability.OPEN,
-                        url="https://data.example/1",
-                        file_type="CSV",
-                        licence=LICENCE_MODELLICENTIE,
-                    ),
-                )
-                challenge_service.submit(author, challenge.id)
+                challenge = factories.submitted_challenge(author, people[f"{slug}_city"], title, year)
                 challenge_service.screen(steering, challenge.id, True, "Fine.")
                 created.append(challenge.id)
             round_ = voting.create_round(

@@ -14,12 +14,10 @@ from dataclasses import dataclass
 import pytest
 
 from pilots import charts, charts_group, ranking
-from pilots.models import Availability, Round, RoundPhase, User
+from pilots.models import Round, RoundPhase, User
 from pilots.services import challenges as challenge_service
 from pilots.services import voting
-from pilots.services.challenges import ChallengeData, DatasetData
-from pilots.vocabularies import LICENCE_MODELLICENTIE
-from tests import test_results
+from tests import factories, test_results
 from tests.conftest import count_queries
 
 people = test_results.people
@@ -71,22 +69,7 @@ def group_round(in_app, people):
                 slug = CITIES[n % len(CITIES)]
                 author = session.get(User, people[slug])
                 title = f"Challenge {year} number {n}"
-                challenge = challenge_service.create_challenge(
-                    author, people[f"{slug}_city"], ChallengeData(title, "A summary.", "A description.", "TRAN", "Impact.", year)
-                )
-                challenge_service.add_dataset(
-                    author,
-                    challenge.id,
-                    DatasetData(
-                        title="Dataset",
-                        holder_city_id=people[f"{slug}_city"],
-                        availability=Availability.OPEN,
-                        url="https://data.example/1",
-                        file_type="CSV",
-                        licence=LICENCE_MODELLICENTIE,
-                    ),
-                )
-                challenge_service.submit(author, challenge.id)
+                challenge = factories.submitted_challenge(author, people[f"{slug}_city"], title, year)
                 challenge_service.screen(steering, challenge.id, True, "Fine.")
                 created.append(challenge.id)
                 titles.append(title)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from pilots.models import Challenge
+from pilots.services import accounts, cities
+from tests import factories
+
 
 def nav(page: Page):
     return page.get_by_role("navigation", name="Main navigation")
@@ -23,3 +27,11 @@ def sign_in(page: Page, base_url: str, email: str, name: str) -> None:
 def sign_out(page: Page) -> None:
     nav(page).get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_contain_text("You are signed out.")
+
+
+def submitted_challenge(slug: str, title: str, year: int, n: int, description: str = "Een beschrijving.") -> Challenge:
+    """A challenge of the demo city ``slug``, proposed by its demo voter with one open dataset and submitted to the
+    committee, through the services (inside an app context)."""
+    author = accounts.find_user_by_email(f"{slug}@demo.local")
+    city = cities.get_city_by_slug(slug)
+    return factories.submitted_challenge(author, city.id, title, year, n=n, summary="Een samenvatting.", description=description)

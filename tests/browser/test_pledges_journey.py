@@ -15,13 +15,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from pilots.extensions import db
-from pilots.models import Availability, RoundPhase
+from pilots.models import RoundPhase
 from pilots.services import accounts, cities, voting
 from pilots.services import challenges as challenge_service
-from pilots.services.challenges import ChallengeData, DatasetData
-from pilots.vocabularies import LICENCE_MODELLICENTIE
 from tests.browser.conftest import REQUIRED
-from tests.browser.helpers import sign_in, sign_out
+from tests.browser.helpers import sign_in, sign_out, submitted_challenge
 from tests.browser.test_accessibility import AXE, RUN_AXE, WCAG_TAGS, describe, failing
 
 YEAR = 2027  # the demo has no challenge for this year: the ballot holds exactly the three made here
@@ -44,24 +42,7 @@ def make_round(app) -> tuple[int, dict[str, int]]:
         steering = accounts.find_user_by_email("steering@demo.local")
         created = {}
         for n, (slug, title) in enumerate(TITLES.items()):
-            author = accounts.find_user_by_email(f"{slug}@demo.local")
-            city = cities.get_city_by_slug(slug)
-            challenge = challenge_service.create_challenge(
-                author, city.id, ChallengeData(title, "Een samenvatting.", "Een beschrijving.", "TRAN", "Impact.", YEAR)
-            )
-            challenge_service.add_dataset(
-                author,
-                challenge.id,
-                DatasetData(
-                    title=f"Dataset {n}",
-                    holder_city_id=city.id,
-                    availability=Availability.OPEN,
-                    url=f"https://data.example/{n}",
-                    file_type="CSV",
-                    licence=LICENCE_MODELLICENTIE,
-                ),
-            )
-            challenge_service.submit(author, challenge.id)
+            challenge = submitted_challenge(slug, title, YEAR, n)
             if slug in EFFORTS:
                 challenge_service.screen(steering, challenge.id, True, "Past binnen het programma.", EFFORTS[slug])
             created[slug] = challenge.id

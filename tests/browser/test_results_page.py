@@ -14,11 +14,10 @@ from playwright.sync_api import Page, expect
 
 from pilots import ranking
 from pilots.extensions import db
-from pilots.models import Availability, RoundPhase
+from pilots.models import RoundPhase
 from pilots.services import accounts, cities, voting
 from pilots.services import challenges as challenge_service
-from pilots.services.challenges import ChallengeData, DatasetData
-from pilots.vocabularies import LICENCE_MODELLICENTIE
+from tests.browser.helpers import submitted_challenge
 
 YEAR = 2027  # no demo challenge is eligible for this year: the ballot holds only the ones made here
 PROPOSERS = ("gent", "leuven", "antwerpen", "brugge", "mechelen")
@@ -38,24 +37,7 @@ def build_published_round(app) -> tuple[int, str]:
         steering = accounts.find_user_by_email("steering@demo.local")
         created = []
         for n, (slug, title) in enumerate(zip(PROPOSERS, TITLES, strict=True)):
-            author = accounts.find_user_by_email(f"{slug}@demo.local")
-            city = cities.get_city_by_slug(slug)
-            challenge = challenge_service.create_challenge(
-                author, city.id, ChallengeData(title, "Een samenvatting.", "Een beschrijving.", "TRAN", "Impact.", YEAR)
-            )
-            challenge_service.add_dataset(
-                author,
-                challenge.id,
-                DatasetData(
-                    title=f"Dataset {n}",
-                    holder_city_id=city.id,
-                    availability=Availability.OPEN,
-                    url=f"https://data.example/{n}",
-                    file_type="CSV",
-                    licence=LICENCE_MODELLICENTIE,
-                ),
-            )
-            challenge_service.submit(author, challenge.id)
+            challenge = submitted_challenge(slug, title, YEAR, n)
             challenge_service.screen(steering, challenge.id, True, "In orde.")
             created.append((challenge.id, slug))
         round_ = voting.create_round(steering, voting.RoundData(title=f"Pilotronde {YEAR}", year=YEAR, sensitivity_samples=3000))

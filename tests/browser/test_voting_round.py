@@ -14,12 +14,9 @@ import re
 from playwright.sync_api import Page, expect
 
 from pilots.extensions import db
-from pilots.models import Availability
-from pilots.services import accounts, cities, voting
+from pilots.services import accounts, voting
 from pilots.services import challenges as challenge_service
-from pilots.services.challenges import ChallengeData, DatasetData
-from pilots.vocabularies import LICENCE_MODELLICENTIE
-from tests.browser.helpers import nav, sign_in, sign_out
+from tests.browser.helpers import nav, sign_in, sign_out, submitted_challenge
 
 YEAR = 2027  # the demo has no challenge for this year: the ballot holds exactly the three made here
 ROUND_TITLE = f"Datapilots {YEAR}"  # the title the new-round form suggests
@@ -56,26 +53,7 @@ def make_eligible_challenges(app) -> dict[str, int]:
         steering = accounts.find_user_by_email("steering@demo.local")
         created = {}
         for n, (slug, title) in enumerate(TITLES.items()):
-            author = accounts.find_user_by_email(f"{slug}@demo.local")
-            city = cities.get_city_by_slug(slug)
-            challenge = challenge_service.create_challenge(
-                author,
-                city.id,
-                ChallengeData(title, "Een samenvatting.", "Een beschrijving van het probleem.", "TRAN", "Impact.", YEAR),
-            )
-            challenge_service.add_dataset(
-                author,
-                challenge.id,
-                DatasetData(
-                    title=f"Dataset {n}",
-                    holder_city_id=city.id,
-                    availability=Availability.OPEN,
-                    url=f"https://data.example/{n}",
-                    file_type="CSV",
-                    licence=LICENCE_MODELLICENTIE,
-                ),
-            )
-            challenge_service.submit(author, challenge.id)
+            challenge = submitted_challenge(slug, title, YEAR, n, "Een beschrijving van het probleem.")
             challenge_service.screen(steering, challenge.id, True, "Past binnen het programma.")
             created[slug] = challenge.id
         db.session.remove()
