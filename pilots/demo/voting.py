@@ -66,11 +66,14 @@ def seed_voting() -> int:
         if year in existing:
             continue
         if year == current_year:
-            # Screen this year's submitted challenges, so that voting can open on them.
+            # Screen this year's submitted challenges, so that voting can open on them, each with an estimated effort
+            # in person-months (what the round's capacity, if the committee sets one, is counted in).
+            efforts = random.Random(f"efforts-{year}")  # noqa: S311 - reproducible demo data, not security
             for challenge in db.session.scalars(
                 select(Challenge).where(Challenge.year == year, Challenge.status == ChallengeStatus.SUBMITTED)
             ).all():
-                challenges.screen(steering, challenge.id, True, "Past binnen het programma.")
+                effort = efforts.choice((2.0, 3.0, 4.5, 6.0, 8.0, 12.0))
+                challenges.screen(steering, challenge.id, True, "Past binnen het programma.", effort)
         eligible = db.session.scalars(
             select(Challenge).where(Challenge.year == year, Challenge.status == ChallengeStatus.ELIGIBLE)
         ).all()
