@@ -111,7 +111,7 @@ class TestDirectWeights:
             {
                 "city_id": world["gent_city"],
                 "method": "direct",
-                "weights": {"impact": 0.4, "feasibility": 0.2, "data": 0.15, "relevance": 0.05, "cost": 0.2},
+                "criteria": 5,  # never the weights themselves: administrators read the audit log in every round
             }
         ]
         ballot = text(client.get(f"/rounds/{cities_round}/ballots/gent"))
@@ -212,7 +212,7 @@ class TestPairwiseWeights:
         assert weights["impact"] == pytest.approx(3 / 7) and math.fsum(weights.values()) == pytest.approx(1)
         assert stored["impact:feasibility"] == 3 and stored["data:cost"] == 1 and len(stored) == 10
         assert events(in_app, cities_round)[0]["method"] == "pairwise"
-        assert events(in_app, cities_round)[0]["consistency_ratio"] == 0
+        assert "consistency_ratio" not in events(in_app, cities_round)[0]
         # The page shows the comparisons as they were left, and the ratio.
         again = client.get(pairwise(cities_round)).text
         assert again.count('value="3" selected') == 4
@@ -249,8 +249,8 @@ class TestPairwiseWeights:
         assert version == before[0] + 1 and math.fsum(weights.values()) == pytest.approx(1)
         assert stored["feasibility:data"] == 9
         (event,) = events(in_app, cities_round)
-        assert event["applied_despite_inconsistency"] is True and event["consistency_ratio"] > 0.10
-        assert len(event["most_inconsistent"]) == 3
+        assert event["applied_despite_inconsistency"] is True
+        assert set(event) == {"city_id", "method", "criteria", "applied_despite_inconsistency"}  # no judgement, no ratio
         assert "above 0.10: inconsistent" in confirmed.text
 
     def test_the_ratio_in_dutch(self, client, cities_round, world, in_app):

@@ -151,8 +151,8 @@ def _store(
             "round",
             round_.id,
             city_id=ballot.city_id,
-            weights={key: round(value, 4) for key, value in ballot.weights.items()},
-            **details,
+            criteria=len(ballot.weights),
+            **details,  # never the weights or the judgements: administrators read the audit log in every round
         )
     return ballot
 
@@ -260,10 +260,11 @@ def save_pairwise_weights(
         for second in range(first + 1, len(criteria)):
             pair = f"{criteria[first].id}:{criteria[second].id}"
             stored_judgements[f"{keys[criteria[first].id]}:{keys[criteria[second].id]}"] = float(judgements[pair])
-    details: dict[str, Any] = {"method": "pairwise", "consistency_ratio": round(max(0.0, float(outcome.cr)), 4)}
+    # The decision to keep inconsistent comparisons is audited; the ratio and the judgements are the city's own,
+    # as private as its scores, and stay out of the audit log.
+    details: dict[str, Any] = {"method": "pairwise"}
     if outcome.inconsistent:
         details["applied_despite_inconsistency"] = True
-        details["most_inconsistent"] = [f"{issue.first.key}:{issue.second.key}" for issue in outcome.worst]
     _store(actor, round_, ballot, {keys[i]: w for i, w in outcome.weights.items()}, stored_judgements, **details)
     return voting.AHPOutcome(result=outcome.result, weights=outcome.weights, applied=True, worst=outcome.worst)
 
