@@ -103,6 +103,34 @@ class TestAnswering:
         assert client.post(f"/rounds/{round_id}/pledges/gent", data=data).status_code == 302
         assert len(_events(in_app, round_id)) == 2
 
+    def test_two_staff_of_one_city_answering_at_once_overwrite_nothing(self, app, client, world, make_round, in_app):
+        round_id = make_round(RoundPhase.CLOSED)
+        leuven, kortrijk = world["leuven_challenge"], world["kortrijk_challenge"]
+        other = app.test_client()
+        signed_in(client, "gent@example.org")
+        signed_in(other, "gent-staff@example.org")
+        first, second = client.get(f"/rounds/{round_id}/pledges").text, other.get(f"/rounds/{round_id}/pledges").text
+
+        def form(page: str, answers: dict[int, str]) -> dict[str, str]:
+            """What the browser sends: the hidden answers the page was opened with, and the radios checked."""
+            seen = dict(re.findall(r'name="seen-(\d+)" value="(\w*)"', page))
+            return {f"seen-{cid}": value for cid, value in seen.items()} | {f"pledge-{cid}": v for cid, v in answers.items()}
+
+        # The voter says Gent takes part in Leuven's pilot; the staff member, on a page opened before, answers
+        # Kortrijk's only: both answers stand.
+        assert client.post(f"/rounds/{round_id}/pledges/gent", data=form(first, {leuven: "yes"})).status_code == 302
+        assert other.post(f"/rounds/{round_id}/pledges/gent", data=form(second, {kortrijk: "no"})).status_code == 302
+        assert _pledges(in_app, round_id) == {("gent", leuven): True, ("gent", kortrijk): False}
+        # Now the staff member, still on the old page, changes Leuven's answer the voter gave: refused, not overwritten.
+        response = other.post(f"/rounds/{round_id}/pledges/gent", data=form(second, {leuven: "no", kortrijk: "no"}))
+        assert response.status_code == 400
+        assert "Somebody else saved this in the meantime" in response.text
+        assert _pledges(in_app, round_id) == {("gent", leuven): True, ("gent", kortrijk): False}
+        # The refused page shows what was typed and starts from what is stored now: saving it again is deliberate.
+        assert re.search(rf'name="seen-{leuven}" value="yes"', response.text)
+        assert other.post(f"/rounds/{round_id}/pledges/gent", data=form(response.text, {leuven: "no"})).status_code == 302
+        assert _pledges(in_app, round_id)[("gent", leuven)] is False
+
     def test_the_service_upserts_one_answer(self, world, make_round, in_app):
         round_id = make_round(RoundPhase.PUBLISHED)
         with in_app() as session:

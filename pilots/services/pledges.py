@@ -26,7 +26,7 @@ from sqlalchemy import select
 from pilots.extensions import db
 from pilots.models import Challenge, City, Pledge, Round, RoundPhase, User, utcnow
 from pilots.services import audit, voting
-from pilots.services.errors import Forbidden, NotFound, ServiceError
+from pilots.services.errors import Forbidden, NotFound, ServiceError, StaleEdit
 from pilots.services.transaction import unit_of_work
 
 #: The phases in which cities answer (until the selection is confirmed).
@@ -141,9 +141,19 @@ def pledge(actor: User, round_id: int, city_id: int, challenge_id: int, taking_p
     return pledge_all(actor, round_id, city_id, {challenge_id: taking_part})[challenge_id]
 
 
-def pledge_all(actor: User, round_id: int, city_id: int, given: Mapping[int, bool]) -> dict[int, Pledge]:
+def pledge_all(
+    actor: User,
+    round_id: int,
+    city_id: int,
+    given: Mapping[int, bool],
+    seen: Mapping[int, bool | None] | None = None,
+) -> dict[int, Pledge]:
     """A city's answers for several challenges at once, in one unit of work: each answer is stored (or changed) and
-    the changes are recorded in one audit event. Returns {challenge id: Pledge}."""
+    the changes are recorded in one audit event. Returns {challenge id: Pledge}.
+
+    ``seen``: the answers as the form showed them ({challenge id: True, False or None}). With it, only the answers
+    the user changed are saved, and StaleEdit refuses the save when one of them was changed by somebody else since
+    the form was opened (two staff members of one city answering at once overwrite nothing)."""
     conflict = _l("Somebody else saved this in the meantime. Reload the page and try again.")
     result: dict[int, Pledge] = {}
     with unit_of_work(conflict):  # a refusal below rolls back the lock taken first
@@ -167,6 +177,14 @@ def pledge_all(actor: User, round_id: int, city_id: int, given: Mapping[int, boo
                 )
             )
         }
+        if seen is not None:
+
+            def stored(challenge_id: int) -> bool | None:
+                return existing[challenge_id].taking_part if challenge_id in existing else None
+
+            given = {cid: value for cid, value in given.items() if seen.get(cid) is not value}
+            if any(stored(cid) is not seen.get(cid) for cid in given):
+                raise StaleEdit(conflict)
         changes: dict[str, dict[str, bool | None]] = {}
         for challenge_id, taking_part in sorted(given.items()):
             current = existing.get(challenge_id)
