@@ -106,6 +106,32 @@ class TestScreeningWithAnEffort:
         client.post(f"/challenges/{challenge_id}/screening", data={"decision": "eligible", "reason": "", "effort": ""})
         assert _effort(in_app, challenge_id) is None
 
+    def test_two_committee_members_screening_at_once_do_not_wipe_each_others_effort(self, app, client, world, in_app):
+        challenge_id = world["gent_challenge"]  # eligible, no effort yet
+        other = app.test_client()
+        signed_in(client, "steering@example.org")
+        first = client.get(f"/challenges/{challenge_id}").text
+        _set_efforts(in_app, world, {"gent": 3.0})  # meanwhile another member records 3 person-months
+
+        def form(page: str, effort: str) -> dict[str, str]:
+            seen = re.search(r'name="effort_seen" type="hidden" value="([^"]*)"', page).group(1)
+            return {"decision": "eligible", "reason": "", "effort": effort, "effort_seen": seen}
+
+        # The page opened before shows no effort: saving it with another one, or empty, is refused, not a wipe.
+        for typed in ("", "5"):
+            response = client.post(f"/challenges/{challenge_id}/screening", data=form(first, typed))
+            assert response.status_code == 400
+            assert "Somebody else changed the estimated effort in the meantime" in response.text
+            assert _effort(in_app, challenge_id) == 3.0
+        # The refused page starts from what is stored now (and keeps what was typed): saving it again is deliberate.
+        assert f'value="{typed}"' in response.text
+        assert client.post(f"/challenges/{challenge_id}/screening", data=form(response.text, "5")).status_code == 302
+        assert _effort(in_app, challenge_id) == 5.0
+        # A page opened now, saved with the same effort and another reason: nothing to refuse.
+        signed_in(other, "steering@example.org")
+        fresh = other.get(f"/challenges/{challenge_id}").text
+        assert other.post(f"/challenges/{challenge_id}/screening", data=form(fresh, "5")).status_code == 302
+
     @pytest.mark.parametrize("typed", list(MESSAGES))
     def test_a_wrong_effort_is_refused_next_to_the_field_and_kept(self, client, submitted, in_app, typed):
         signed_in(client, "steering@example.org")

@@ -32,7 +32,7 @@ from pilots.models import (
 )
 from pilots.models.challenge import EDITABLE_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES
 from pilots.services import accounts, audit, notifications
-from pilots.services.errors import Forbidden, NotFound, ServiceError
+from pilots.services.errors import Forbidden, NotFound, ServiceError, StaleEdit
 from pilots.services.notifications import Kind
 from pilots.services.transaction import check_version, unit_of_work
 from pilots.vocabularies import CHALLENGE_STATUS_LABELS, FILE_TYPES, FREQUENCIES, LICENCES, THEMES
@@ -405,10 +405,14 @@ def screen(
     eligible: bool,
     reason: str,
     effort: str | float | _Unchanged | None = UNCHANGED,
+    effort_seen: float | _Unchanged | None = UNCHANGED,
 ) -> Challenge:
     """The steering committee marks a submitted challenge eligible or ineligible, with a reason the city sees, and
     an estimated effort (optional; ``UNCHANGED`` leaves it as it is). Saving the same decision and reason with
-    only another effort records the new estimate without screening the challenge again (and tells nobody)."""
+    only another effort records the new estimate without screening the challenge again (and tells nobody).
+
+    ``effort_seen``: the effort the form showed; a new effort is refused (StaleEdit) when another member of the
+    committee changed it since, rather than silently replacing their estimate."""
     if not actor.is_steering:
         raise Forbidden(_l("Only the steering committee screens challenges."))
     challenge = get_challenge(challenge_id)
@@ -424,6 +428,11 @@ def screen(
     effort_changed = new_effort != previous_effort
     if effort_changed and (frozen := effort_frozen_reason(challenge)):
         raise ServiceError(frozen, "effort")
+    if effort_changed and not isinstance(effort_seen, _Unchanged) and effort_seen != previous_effort:
+        raise StaleEdit(
+            _l("Somebody else changed the estimated effort in the meantime. Check the effort shown and save again."),
+            "effort",
+        )
     new = ChallengeStatus.ELIGIBLE if eligible else ChallengeStatus.INELIGIBLE
     only_the_effort = effort_changed and challenge.status is new and (challenge.screening_reason or "") == reason
     if only_the_effort:

@@ -129,4 +129,6 @@ class ScreeningForm(FlaskForm):
         description=EFFORT_HELP,
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
+    # The effort as stored when the form was opened: a change another committee member made since is detected.
+    effort_seen = HiddenField()
     submit = SubmitField(_l("Save screening"))

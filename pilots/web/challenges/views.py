@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -204,13 +205,36 @@ def _detail_forms(challenge: Challenge) -> dict:
             current = {"eligible": "eligible", "ineligible": "ineligible"}.get(challenge.status.value)
             forms["screening"] = ScreeningForm(
                 formdata=None,
-                data={"decision": current, "reason": challenge.screening_reason or "", "effort": _effort_text(challenge.effort)},
+                data={
+                    "decision": current,
+                    "reason": challenge.screening_reason or "",
+                    "effort": _effort_text(challenge.effort),
+                    "effort_seen": _effort_seen(challenge.effort),
+                },
             )
             if not service.can_edit_effort(current_user, challenge):
                 del forms["screening"].effort
         if current_user.is_admin:
             forms["hide"] = {c.id: HideCommentForm(formdata=None, prefix=f"hide-{c.id}") for c in challenge.comments}
     return forms
+
+
+def _effort_seen(effort: float | None) -> str:
+    """The stored effort in the screening form's hidden field, exactly (not in the reader's format)."""
+    return "" if effort is None else repr(effort)
+
+
+def _parse_effort_seen(text: str | None):
+    """The hidden field back: the effort the form was opened with, or UNCHANGED when the field is missing or mangled."""
+    if text is None:
+        return service.UNCHANGED
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return service.UNCHANGED
+    return value if math.isfinite(value) else service.UNCHANGED
 
 
 def _effort_text(effort: float | None) -> str:
@@ -468,12 +492,16 @@ def screen(challenge_id: int):
     form = ScreeningForm()
     # A page without the effort field (the effort is frozen) leaves the effort as it is.
     effort = form.effort.data if "effort" in request.form else service.UNCHANGED
+    seen = _parse_effort_seen(request.form.get("effort_seen"))
     if submit_form(
         form,
-        lambda: service.screen(current_user, challenge.id, form.decision.data == "eligible", form.reason.data or "", effort),
+        lambda: service.screen(
+            current_user, challenge.id, form.decision.data == "eligible", form.reason.data or "", effort, seen
+        ),
         _("Screening saved."),
     ):
         return redirect(url_for("challenges.detail", challenge_id=challenge.id))
+    form.effort_seen.data = _effort_seen(service.get_challenge(challenge.id).effort)  # the next save starts from now
     if not form.effort.errors and not service.can_edit_effort(current_user, challenge):
         del form.effort
     return _render_detail(challenge, 400, screening=form)
