@@ -154,6 +154,16 @@ def test_the_compressed_files_are_kept_and_pages_never(client, app):
     assert all(key.partition(";")[2] for key in kept._items)  # no page in there
 
 
+def test_a_page_after_a_file_in_one_app_context_is_never_the_files_bytes(client, app):
+    """The key of a kept file belongs to its own request: where several requests run in one app context (a worker
+    that keeps one, a script, a test), the page asked for next is compressed afresh, not answered with the file."""
+    with app.app_context():
+        client.get(f"/static/{assets.CARTESIAN_BUNDLE}", headers={"Accept-Encoding": "br"})
+        page = client.get("/", headers={"Accept-Encoding": "br"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert decoded(page).startswith(b"<!doctype html>")
+
+
 def test_the_cache_of_compressed_files_is_bounded():
     cache = assets.CompressedFiles(max_bytes=10)
     cache.set("br;", b"page")  # a page or a download: never kept

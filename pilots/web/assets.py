@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask.wrappers import Response
 from werkzeug.security import safe_join
 
@@ -146,9 +146,14 @@ class CompressedFiles:
                 self._size -= len(dropped)
 
 
+#: Where :func:`_buffer_file` leaves a file response's cache key: in the request's own environ, never on ``g``,
+#: which belongs to the app context and outlives a request where several run in one context.
+KEY_IN_ENVIRON = "datapilots.compression_key"
+
+
 def compression_key(request_) -> str:
     """Flask-Compress's cache key: the file's ETag for a file response (set by :func:`_buffer_file`), else ''."""
-    return g.get("compression_key", "")
+    return request_.environ.get(KEY_IN_ENVIRON, "")
 
 
 def _buffer_file(response: Response) -> Response:
@@ -164,7 +169,7 @@ def _buffer_file(response: Response) -> Response:
         if etag and not weak:
             response.direct_passthrough = False
             response.make_sequence()
-            g.compression_key = f"{request.endpoint}:{request.path}:{etag}"
+            request.environ[KEY_IN_ENVIRON] = f"{request.endpoint}:{request.path}:{etag}"
     return response
 
 
