@@ -1,5 +1,6 @@
-"""Exports: every table as CSV and as an Excel workbook, what each user may see in them, formula neutralisation,
-filters, and a bounded number of queries."""
+"""Exports: every table as CSV (for data tools, and for Excel in the reader's language) and as an Excel workbook,
+what each user may see in them, the data dictionary, file names, formula neutralisation, filters, and a bounded
+number of queries."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
+from flask_babel import force_locale, gettext
 
 from pilots.models import (
     Ballot,
@@ -44,6 +46,7 @@ from pilots.models import (
 )
 from pilots.models.city_status import MATURITY_DOMAINS
 from pilots.services import exports as service
+from pilots.web.exports import views
 from tests import factories
 from tests.conftest import count_queries
 
@@ -229,9 +232,41 @@ def rows_of(response, fmt: str) -> tuple[list[str], list[dict]]:
         header, *rows = list(reader)
     else:
         assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-        header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        sheet, dictionary = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets
+        labels, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        # The workbook names its columns in the reader's language; its dictionary sheet gives each one's key.
+        keys = {label: key for key, label, _ in dictionary.iter_rows(min_row=2, values_only=True)}
+        assert len(keys) == len(labels)
+        header = [keys[label] for label in labels]
     return header, [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def in_language(app, locale: str, text_) -> str:
+    """A lazy text as the reader of ``locale`` sees it."""
+    with app.test_request_context(), force_locale(locale):
+        return str(text_)
+
+
+def stem(app, table: str, locale: str) -> str:
+    with app.test_request_context(), force_locale(locale):
+        return views.file_stem(table)
+
+
+def labels(app, table: str, locale: str) -> list[str]:
+    with app.test_request_context(), force_locale(locale):
+        return [str(column.label) for column in service.dictionary(table)]
+
+
+def excel_rows(app, response, table: str, locale: str) -> tuple[list[str], list[dict]]:
+    """Header and rows of a CSV for Excel, parsed with the separator of ``locale``, rows keyed by column key."""
+    assert response.mimetype == "text/csv"
+    content = response.get_data(as_text=True)
+    assert content.startswith("\ufeff")
+    delimiter = ";" if locale == "nl" else ","
+    header, *rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=delimiter))
+    assert header == labels(app, table, locale)
+    keys = service.HEADERS[table]
+    return header, [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def text(value) -> str:
@@ -365,13 +400,14 @@ class TestTables:
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_workbook_is_formatted(client, build, table):
+def test_workbook_is_formatted(app, client, build, table):
     build()
     response = download(signed_in(client), table, "xlsx")
-    assert response.headers["Content-Disposition"] == f"attachment; filename={table}.xlsx"
+    assert response.headers["Content-Disposition"] == f"attachment; filename={stem(app, table, 'nl')}.xlsx"
     assert "no-store" in response.headers["Cache-Control"]
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    assert sheet.title == table
+    assert sheet.title == in_language(app, "nl", views.LABELS[table][0])[:31]
+    assert [cell.value for cell in sheet[1]] == labels(app, table, "nl")  # the columns' names, in Dutch
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.max_row > 1
@@ -390,6 +426,146 @@ def test_csv_download_headers(client, build):
     response = download(signed_in(client), "challenges", "csv", year=2025, city="gent")
     assert response.headers["Content-Disposition"] == "attachment; filename=challenges-2025-gent.csv"
     assert response.get_data(as_text=True).startswith("\ufeffid,title,")
+
+
+# --- the CSV for Excel, in the reader's language ------------------------------------------------------------------
+
+
+def test_csv_for_excel_in_dutch(app, client, build):
+    """Dutch (the default): semicolons, a decimal comma, dd-mm-yyyy, ja/nee and Dutch column names."""
+    build()
+    signed_in(client, "steering@example.org")
+    response = download(client, "results", "csv", variant="excel")
+    assert response.headers["Content-Disposition"] == "attachment; filename=resultaten.csv"
+    first_line = response.get_data(as_text=True).lstrip("\ufeff").splitlines()[0]
+    assert first_line == ";".join(labels(app, "results", "nl"))
+    _, rows = excel_rows(app, response, "results", "nl")
+    assert (rows[0]["score"], rows[1]["score"]) == ("0,8", "0,55")  # a float column, with a decimal comma
+    assert (rows[0]["rank"], rows[0]["year"]) == ("1", "2025")  # whole numbers stay as they are
+    assert (rows[0]["selected"], rows[1]["selected"], rows[0]["confirmed"]) == ("ja", "nee", "ja")
+    _, pilots = excel_rows(app, download(client, "pilots", "csv", variant="excel"), "pilots", "nl")
+    assert (pilots[0]["start_date"], pilots[0]["end_date"]) == ("01-03-2025", "31-12-2025")
+    response = download(client, "challenges", "csv", variant="excel", year=2025, city="gent")
+    assert response.headers["Content-Disposition"] == "attachment; filename=uitdagingen-2025-gent.csv"
+    header, challenges = excel_rows(app, response, "challenges", "nl")
+    assert header[1] == "Titel"
+    parking = next(row for row in challenges if row["title"] == "Parkeerdata 0")
+    assert parking["submitted"] == "10-03-2025 10:30"  # Brussels time
+    assert parking["cosponsors"] == "Brugge; Leuven"  # a semicolon inside a value: quoted, read back whole
+
+
+def test_csv_for_excel_in_english(app, client, build):
+    """English: commas, a decimal point, British dates (dd/mm/yyyy), yes/no and English column names."""
+    build()
+    signed_in(client, "steering@example.org")
+    client.post("/language", data={"language": "en"})
+    response = download(client, "results", "csv", variant="excel")
+    assert response.headers["Content-Disposition"] == "attachment; filename=results.csv"
+    header, rows = excel_rows(app, response, "results", "en")
+    assert header[:3] == ["Round number", "Round", "Year"]
+    assert (rows[0]["score"], rows[1]["score"]) == ("0.8", "0.55")
+    assert (rows[0]["selected"], rows[1]["selected"]) == ("yes", "no")
+    _, pilots = excel_rows(app, download(client, "pilots", "csv", variant="excel"), "pilots", "en")
+    assert (pilots[0]["start_date"], pilots[0]["end_date"]) == ("01/03/2025", "31/12/2025")
+    response = download(client, "challenges", "csv", variant="excel", year=2025)
+    assert response.headers["Content-Disposition"] == "attachment; filename=challenges-2025.csv"
+    _, challenges = excel_rows(app, response, "challenges", "en")
+    assert next(row for row in challenges if row["title"] == "Parkeerdata 0")["submitted"] == "10/03/2025 10:30"
+    _, datasets = excel_rows(app, download(client, "datasets", "csv", variant="excel"), "datasets", "en")
+    assert datasets[0]["realtime"] == "yes" and datasets[0]["issued"] == "01/05/2025"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_csv_for_data_tools_is_the_same_in_every_language(client, build, table):
+    """The default CSV (and ``?variant=data``, or any unknown variant) keeps its keys, commas, ISO dates and
+    true/false, and its English file name, whatever the reader's language: scripts rely on it."""
+    build()
+    signed_in(client)
+    dutch = download(client, table, "csv")
+    assert dutch.get_data(as_text=True).startswith("\ufeff" + ",".join(service.HEADERS[table][:2]) + ",")
+    assert download(client, table, "csv", variant="data").data == dutch.data
+    assert download(client, table, "csv", variant="nonsense").data == dutch.data
+    client.post("/language", data={"language": "en"})
+    english = download(client, table, "csv", variant="data")
+    assert english.headers["Content-Disposition"] == dutch.headers["Content-Disposition"] == f"attachment; filename={table}.csv"
+    if table != "ballots":  # the ballots' criterion column is named in the reader's language (as before)
+        assert english.data == dutch.data
+
+
+def test_csv_for_data_tools_values(client, build):
+    build()
+    _, rows = rows_of(download(signed_in(client, "steering@example.org"), "results", "csv", variant="data"), "csv")
+    assert (rows[0]["score"], rows[0]["selected"], rows[1]["selected"]) == ("0.8", "true", "false")
+    _, pilots = rows_of(download(client, "pilots", "csv", variant="data"), "csv")
+    assert pilots[0]["start_date"] == "2025-03-01"
+
+
+def test_workbook_file_name_in_english(client, build):
+    build()
+    signed_in(client)
+    client.post("/language", data={"language": "en"})
+    response = download(client, "city-status", "xlsx", year=2025)
+    assert response.headers["Content-Disposition"] == "attachment; filename=open-data-status-2025.xlsx"
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["Open-data status", "Data dictionary"]
+    assert [cell.value for cell in workbook.active[1]][:3] == ["City", "City code", "Section"]
+
+
+def test_non_ascii_file_names_get_an_ascii_fallback():
+    assert views.content_disposition("uitdagingen-2025.csv") == "attachment; filename=uitdagingen-2025.csv"
+    assert views.content_disposition("défis-2025.csv") == (
+        "attachment; filename=defis-2025.csv; filename*=UTF-8''d%C3%A9fis-2025.csv"
+    )
+    assert views.content_disposition("проекты.xlsx") == "attachment; filename=.xlsx; filename*=UTF-8''" + (
+        "%D0%BF%D1%80%D0%BE%D0%B5%D0%BA%D1%82%D1%8B.xlsx"
+    )
+
+
+# --- the data dictionary ------------------------------------------------------------------------------------------
+
+
+def test_every_column_of_every_table_is_explained(app):
+    assert list(service.HEADERS) == list(service.COLUMNS) == TABLES
+    for table in TABLES:
+        assert set(service.COLUMNS[table]) == set(service.HEADERS[table]), table
+        assert [column.key for column in service.dictionary(table)] == list(service.HEADERS[table])
+        for locale in ("nl", "en"):
+            names = labels(app, table, locale)
+            assert len(set(names)) == len(names), (table, locale)  # a column's name says which column it is
+            with app.test_request_context(), force_locale(locale):
+                assert all(str(column.meaning).strip() for column in service.dictionary(table))
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+@pytest.mark.parametrize("table", TABLES)
+def test_workbook_has_the_dictionary_sheet(app, client, build, table, locale):
+    build()
+    signed_in(client)
+    client.post("/language", data={"language": locale})
+    workbook = openpyxl.load_workbook(io.BytesIO(download(client, table, "xlsx").data))
+    assert len(workbook.worksheets) == 2
+    sheet = workbook.worksheets[1]
+    rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    with app.test_request_context(), force_locale(locale):
+        assert sheet.title in (gettext("Data dictionary")[:31], "Dictionary")
+        assert rows[0] == (gettext("Key"), gettext("Column"), gettext("Meaning"))
+        assert rows[1:] == [(c.key, str(c.label), str(c.meaning)) for c in service.dictionary(table)]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_dictionary_page(client, people):
+    signed_in(client)
+    page = client.get("/exports/dictionary")
+    assert page.status_code == 200
+    for table in TABLES:
+        assert f'id="{table}"' in page.text
+        for key in service.HEADERS[table]:
+            assert f"<code>{key}</code>" in page.text
+    assert "Stad" in page.text  # Dutch by default
+    client.post("/language", data={"language": "en"})
+    english = client.get("/exports/dictionary")
+    assert "The city that proposes the challenge." in english.text and "Lead city" in english.text
+    assert 'href="/exports/dictionary#challenges"' in client.get("/exports").text
 
 
 # --- visibility ---------------------------------------------------------------------------------------------------
@@ -471,6 +647,25 @@ def test_formulas_are_neutralised(client, dangerous, fmt):
     assert datasets[0]["keywords"] == "'=1+1"
 
 
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_formulas_are_neutralised_in_the_csv_for_excel(app, client, dangerous, locale):
+    signed_in(client)
+    client.post("/language", data={"language": locale})
+    _, rows = excel_rows(app, download(client, "challenges", "csv", variant="excel"), "challenges", locale)
+    titles = {row["title"] for row in rows}
+    summaries = {row["summary"] for row in rows}
+    for text_ in DANGEROUS:
+        assert "'" + text_ in titles and "'" + text_ in summaries
+        assert text_ not in titles
+    _, datasets = excel_rows(app, download(client, "datasets", "csv", variant="excel"), "datasets", locale)
+    assert datasets[0]["keywords"] == "'=1+1"
+
+
+def test_formulas_are_neutralised_in_the_csv_for_data_tools(client, dangerous):
+    _, rows = rows_of(download(signed_in(client), "challenges", "csv", variant="data"), "csv")
+    assert {"'" + text_ for text_ in DANGEROUS} <= {row["title"] for row in rows}
+
+
 def test_no_formula_cell_in_the_workbook(client, dangerous):
     response = download(signed_in(client), "challenges", "xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
@@ -549,14 +744,16 @@ def test_bad_filters_are_ignored(client, build):
 # --- the page and the routes --------------------------------------------------------------------------------------
 
 
-def test_page_lists_every_export_in_both_formats(client, build, people):
+def test_page_lists_every_export_in_every_format(client, build, people):
     build()
     signed_in(client)
     page = client.get("/exports?year=2025&city=gent")
     assert page.status_code == 200
     for table in TABLES:
-        assert f'href="/exports/{table}.csv?year=2025&amp;city=gent"' in page.text
+        assert f'href="/exports/{table}.csv?year=2025&amp;city=gent"' in page.text  # the CSV for data tools
+        assert f'href="/exports/{table}.csv?year=2025&amp;city=gent&amp;variant=excel"' in page.text
         assert f'href="/exports/{table}.xlsx?year=2025&amp;city=gent"' in page.text
+        assert f'href="/exports/dictionary#{table}"' in page.text
     assert "Uitdagingen" in page.text  # Dutch by default
     client.post("/language", data={"language": "en"})
     english = client.get("/exports")
@@ -571,7 +768,17 @@ def test_unknown_table_is_404(client, people, path):
     assert client.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/exports", "/exports/challenges.csv", "/exports/ballots.xlsx", "/exports/city-status.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/exports",
+        "/exports/dictionary",
+        "/exports/challenges.csv",
+        "/exports/challenges.csv?variant=excel",
+        "/exports/ballots.xlsx",
+        "/exports/city-status.csv",
+    ],
+)
 def test_anonymous_visitors_are_sent_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -581,18 +788,23 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, path):
 # --- queries ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", [*FORMATS, "excel"])
 @pytest.mark.parametrize("table", TABLES)
 def test_query_count_does_not_grow_with_the_data(app, client, build, table, fmt):
+    def rows(response) -> list[dict]:
+        return excel_rows(app, response, table, "nl")[1] if fmt == "excel" else rows_of(response, fmt)[1]
+
+    args = {"variant": "excel"} if fmt == "excel" else {}
+    extension = "csv" if fmt == "excel" else fmt
     build(0)
     signed_in(client)
     with count_queries(app) as few:
-        small = download(client, table, fmt)
+        small = download(client, table, extension, **args)
     for n in range(1, 5):
         build(n)
     with count_queries(app) as many:
-        large = download(client, table, fmt)
-    assert len(rows_of(large, fmt)[1]) >= 5 * len(rows_of(small, fmt)[1]) > 0
+        large = download(client, table, extension, **args)
+    assert len(rows(large)) >= 5 * len(rows(small)) > 0
     assert len(many) == len(few)
 
 

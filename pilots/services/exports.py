@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -541,6 +542,170 @@ TABLES: dict[str, Callable[[User, ExportFilters, str], Table]] = {
 }
 
 
+#: The column keys of each table, in its order.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "challenges": CHALLENGE_HEADERS,
+    "ballots": BALLOT_HEADERS,
+    "results": RESULT_HEADERS,
+    "pilots": PILOT_HEADERS,
+    "milestones": MILESTONE_HEADERS,
+    "datasets": DATASET_HEADERS,
+    "city-status": CITY_STATUS_HEADERS,
+}
+
+
 def export(name: str, user: User, filters: ExportFilters = NO_FILTERS, locale: str = "nl") -> Table:
     """The table called ``name``; KeyError for an unknown name."""
     return TABLES[name](user, filters, locale)
+
+
+# --- the data dictionary ---------------------------------------------------------------------------------------
+
+
+class Column(NamedTuple):
+    """One column of an export: its stable key (the header of the CSV for data tools), the label the files for
+    people show in the reader's language, and what it means in plain words."""
+
+    key: str
+    label: Any  # a lazy string: rendered in the reader's language when it is read
+    meaning: Any
+
+
+_CITY_NAME = _l("City")
+_CITY_SLUG = (_l("City code"), _l("The city's short name in the platform's web addresses, e.g. gent."))
+_ROUND_ID = (_l("Round number"), _l("The voting round's number on the platform."))
+_ROUND = (_l("Round"), _l("The voting round's title."))
+_CHALLENGE_ID = (_l("Challenge number"), _l("The challenge's number on the platform."))
+_PILOT_ID = (_l("Pilot number"), _l("The pilot's number on the platform."))
+
+#: For every table (the keys of ``TABLES``), every column key → its label and its meaning. One mapping, so that a
+#: column's name and explanation are written once, for the files, the workbook's second sheet and the dictionary page.
+COLUMNS: dict[str, dict[str, tuple[Any, Any]]] = {
+    "challenges": {
+        "id": _CHALLENGE_ID,
+        "title": (_l("Title"), _l("The challenge's title.")),
+        "summary": (_l("Summary"), _l("The challenge's short description.")),
+        "year": (_l("Year"), _l("The year the challenge was proposed for.")),
+        "theme": (_l("Theme"), _l("The theme code of the EU data theme vocabulary, e.g. TRAN for transport.")),
+        "city": (_CITY_NAME, _l("The city that proposes the challenge.")),
+        "city_slug": _CITY_SLUG,
+        "status": (
+            _l("Status"),
+            _l(
+                "Where the challenge stands, as a code: draft, submitted, withdrawn, eligible, ineligible, selected or"
+                " not_selected."
+            ),
+        ),
+        "datasets": (_l("Datasets"), _l("How many candidate datasets the challenge lists.")),
+        "cosponsor_count": (_l("Co-sponsors (number)"), _l("How many other cities co-sponsor the challenge.")),
+        "cosponsors": (_l("Co-sponsors"), _l("The co-sponsoring cities, separated by semicolons.")),
+        "submitted": (_l("Submitted"), _l("When the challenge was submitted (Brussels time); empty for a draft.")),
+        "created": (_l("Created"), _l("When the challenge was created (Brussels time).")),
+    },
+    "ballots": {
+        "round_id": _ROUND_ID,
+        "round": _ROUND,
+        "year": (_l("Year"), _l("The round's year.")),
+        "city": (_CITY_NAME, _l("The city that cast the ballot.")),
+        "city_slug": _CITY_SLUG,
+        "challenge_id": _CHALLENGE_ID,
+        "challenge": (_l("Challenge"), _l("The title of the challenge scored.")),
+        "criterion_key": (_l("Criterion code"), _l("The criterion's short code, the same in every language.")),
+        "criterion": (_l("Criterion"), _l("The criterion's name in your language.")),
+        "score": (_l("Score"), _l("The score the city gave the challenge on this criterion.")),
+        "submitted": (_l("Submitted"), _l("When the city submitted its ballot (Brussels time).")),
+    },
+    "results": {
+        "round_id": _ROUND_ID,
+        "round": _ROUND,
+        "year": (_l("Year"), _l("The round's year.")),
+        "rank": (_l("Rank"), _l("The challenge's place in the ranking; empty when too few cities scored it.")),
+        "challenge_id": _CHALLENGE_ID,
+        "challenge": (_l("Challenge"), _l("The challenge's title.")),
+        "proposed_by": (_l("Proposed by"), _l("The city that proposed the challenge.")),
+        "score": (_l("Score"), _l("The challenge's overall score in the ranking, between 0 and 1; higher is better.")),
+        "cities_scored": (_l("Cities that scored"), _l("How many cities scored the challenge.")),
+        "selected": (_l("Selected"), _l("Whether the ranking selected the challenge for a pilot.")),
+        "confirmed": (_l("Confirmed"), _l("Whether the steering committee confirmed the selection.")),
+    },
+    "pilots": {
+        "id": _PILOT_ID,
+        "title": (_l("Title"), _l("The pilot's title.")),
+        "status": (_l("Status"), _l("Where the pilot stands, as a code: planned, active, completed or cancelled.")),
+        "progress_percent": (
+            _l("Progress (percent)"),
+            _l("How far the pilot is, from 0 to 100: its milestones done, each counted with its weight."),
+        ),
+        "lead_city": (_l("Lead city"), _l("The city that leads the pilot.")),
+        "year": (_l("Year"), _l("The year of the voting round that chose the pilot.")),
+        "start_date": (_l("Start date"), _l("The day the pilot starts.")),
+        "end_date": (_l("End date"), _l("The day the pilot ends.")),
+        "cities": (_l("Cities"), _l("The cities taking part (observers left out), separated by semicolons.")),
+        "challenge_id": _CHALLENGE_ID,
+    },
+    "milestones": {
+        "pilot_id": _PILOT_ID,
+        "pilot": (_l("Pilot"), _l("The pilot's title.")),
+        "milestone_id": (_l("Milestone number"), _l("The milestone's number on the platform.")),
+        "milestone": (_l("Milestone"), _l("The milestone's title.")),
+        "start_date": (_l("Start date"), _l("The day work on the milestone starts.")),
+        "due_date": (_l("Due date"), _l("The day the milestone is due.")),
+        "weight": (_l("Weight"), _l("How much the milestone counts in the pilot's progress.")),
+        "per_city": (_l("Per city"), _l("Whether each city completes the milestone on its own (one row per city).")),
+        "city": (_CITY_NAME, _l("The city of this row, for a per-city milestone; empty for a shared one.")),
+        "status": (_l("Status"), _l("Where the milestone stands, as a code: planned, in_progress, done or blocked.")),
+        "completed_on": (_l("Completed on"), _l("The day the milestone was done.")),
+        "blocked_reason": (_l("Reason blocked"), _l("Why the milestone is blocked.")),
+        "overdue": (_l("Overdue"), _l("Whether the due date has passed and the milestone is not done.")),
+    },
+    "datasets": {
+        "id": (_l("Dataset number"), _l("The published dataset's number on the platform.")),
+        "pilot_id": _PILOT_ID,
+        "pilot": (_l("Pilot"), _l("The title of the pilot the dataset was published in.")),
+        "city": (_CITY_NAME, _l("The city that publishes the dataset.")),
+        "city_slug": _CITY_SLUG,
+        "title_nl": (_l("Title (Dutch)"), _l("The dataset's title in Dutch.")),
+        "title_en": (_l("Title (English)"), _l("The dataset's title in English.")),
+        "description_nl": (_l("Description (Dutch)"), _l("The dataset's description in Dutch.")),
+        "description_en": (_l("Description (English)"), _l("The dataset's description in English.")),
+        "keywords": (_l("Keywords"), _l("The dataset's keywords, separated by commas.")),
+        "theme": (_l("Theme"), _l("The theme code of the EU data theme vocabulary, e.g. TRAN for transport.")),
+        "access_url": (_l("Access address"), _l("The web address where the dataset can be consulted.")),
+        "download_url": (_l("Download address"), _l("The web address of the file itself, if there is one.")),
+        "file_type": (_l("File type"), _l("The file format, e.g. CSV or JSON.")),
+        "licence": (_l("Licence"), _l("The web address of the licence the dataset is published under.")),
+        "conforms_to": (_l("Conforms to"), _l("The standard or data model the dataset follows.")),
+        "frequency": (_l("Update frequency"), _l("How often the dataset is updated, as a code of the EU frequency vocabulary.")),
+        "realtime": (_l("Real-time"), _l("Whether the dataset is updated continuously.")),
+        "issued": (_l("Issued"), _l("The day the dataset was first published.")),
+        "modified": (_l("Modified"), _l("When the dataset was last changed (Brussels time).")),
+        "language": (_l("Language"), _l("The language of the dataset's contents.")),
+        "contact_email": (_l("Contact e-mail"), _l("Where to write with questions about the dataset.")),
+        "last_check": (_l("Last check"), _l("When the platform last checked the dataset's conformance (Brussels time).")),
+        "last_check_passed": (_l("Last check passed"), _l("Whether the dataset passed that check.")),
+    },
+    "city-status": {
+        "city": (_CITY_NAME, _l("The city.")),
+        "city_slug": _CITY_SLUG,
+        "section": (
+            _l("Section"),
+            _l("charter for a principle of the open-data charter, maturity for a self-assessment score."),
+        ),
+        "principle": (_l("Principle"), _l("The number of the charter's principle (charter rows only).")),
+        "year": (_l("Year"), _l("The year of the self-assessment (maturity rows only).")),
+        "domain": (_l("Domain"), _l("The domain of the self-assessment (maturity rows only).")),
+        "status": (
+            _l("Status"),
+            _l("How far the city is with the principle, as a code: adopted, partly or not_yet (charter rows only)."),
+        ),
+        "score": (_l("Score"), _l("The city's self-assessed score in the domain (maturity rows only).")),
+        "note": (_l("Note"), _l("The city's own note.")),
+        "updated": (_l("Updated"), _l("When the row was last changed (Brussels time).")),
+    },
+}
+
+
+def dictionary(name: str) -> list[Column]:
+    """The columns of the table called ``name``, in the order of its headers; KeyError for an unknown name."""
+    columns = COLUMNS[name]
+    return [Column(key, *columns[key]) for key in HEADERS[name]]
