@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from flask_babel import gettext as _
 
 from pilots import charts
-from pilots.charts import Names, _json, _labels, _layout, _mix, _text
+from pilots.charts import Names, _json, _labels, _layout, _mix, _text, csv_cell
 from pilots.web import numbers
 
 #: Colours of the group's series in the weights chart, and of the chosen challenges (orange, as the selection in
@@ -298,6 +298,54 @@ def _capacity(result, document, title) -> Capacity | None:
         challenges=challenges,
         front=front,
     )
+
+
+# --- downloads ------------------------------------------------------------------------------------------------
+
+#: The group decision's tables that the results page offers as CSV (``results.export_csv``), by the block each
+#: needs: a version-1 result (or a version-2 one without that block) has no such table.
+CSV_TABLES = ("consensus", "city-weights", "capacity")
+
+
+def csv_rows(data: GroupData, table: str) -> list[list[Any]] | None:
+    """Header and rows of one of the group decision's tables as CSV, as the page shows them: headers in the reader's
+    language, challenge titles and city names (never ids), numbers with a dot, weights as shares of 1. Only what
+    ``data`` holds, so only the cities the reader may see (:func:`build`'s ``visible_cities``). None when the result
+    has no such block."""
+    yes, no = _("yes"), _("no")
+    if table == "consensus":
+        if data.consensus is None:
+            return None
+        consensus = data.consensus
+        header = [_("Challenge"), _("Criterion"), _("Scores"), _("Median"), _("IQR"), _("Lowest score"), _("Highest score")]
+        rows: list[list[Any]] = [
+            [row.title, name, cell.n, cell.median, cell.iqr, cell.low, cell.high]
+            for row in consensus.rows
+            for cell, (_key, name) in zip(row.cells, consensus.criteria, strict=True)
+        ]
+    elif table == "city-weights":
+        if data.city_weights is None:
+            return None
+        weights = data.city_weights
+        header = [_("Weights of"), *(name for _key, name in weights.criteria), _("Distance")]
+        rows = [[row.name, *(round(w, 6) for w in row.weights), row.distance] for row in weights.rows]
+        group = [None if w is None else round(w, 6) for w in weights.group]
+        if weights.ranked_with_group:
+            rows.append([_("The group (geometric mean), ranked with"), *group, None])
+        else:
+            rows.append([_("The group (geometric mean)"), *group, None])
+            rows.append([_("Ranked with (the steering committee’s weights)"), *(round(w, 6) for w in weights.ranked), None])
+    elif table == "capacity":
+        if data.capacity is None:
+            return None
+        header = [_("Rank"), _("Challenge"), _("Score"), _("Effort"), _("Selected"), _("Selected by rank alone")]
+        rows = [
+            [c.rank, c.title, c.score, c.effort, yes if c.selected else no, yes if c.by_rank else no]
+            for c in data.capacity.challenges
+        ]
+    else:
+        raise KeyError(table)
+    return [[csv_cell(str(h)) for h in header], *[[csv_cell(v) for v in row] for row in rows]]
 
 
 # --- figures --------------------------------------------------------------------------------------------------

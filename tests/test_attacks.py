@@ -903,6 +903,7 @@ EXPECTED: list[tuple[str, Callable[[World], dict] | None, tuple]] = [
     ("dashboard.index", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
     ("reports.programme", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
     ("exports.download", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
+    ("exports.dictionary", None, (LOGIN, OK, OK, OK, OK, OK, OK)),
 ]
 
 
@@ -1066,8 +1067,9 @@ def test_what_a_role_may_not_see_is_on_no_page_and_in_no_export(app, world, clie
     }
     pages -= {url(app, "static", arguments["static"]), url(app, "bootstrap.static", arguments["bootstrap.static"])}
     pages |= {
-        f"/exports/{table}.csv"
+        f"/exports/{table}.csv{variant}"
         for table in ("challenges", "ballots", "results", "pilots", "milestones", "datasets", "city-status")
+        for variant in ("", "?variant=excel")
     }
     pages |= {f"/dashboard/{table}.csv" for table in ("challenges", "pilots", "stages", "datasets", "conformance", "milestones")}
     pages |= {
@@ -1084,6 +1086,7 @@ def test_what_a_role_may_not_see_is_on_no_page_and_in_no_export(app, world, clie
         f"/rounds/{w.published_round}/snapshot.json",
         f"/api/v1/rounds/{w.published_round}/snapshot",
         f"/rounds/{w.published_round}/results/cities.csv",
+        *(f"/rounds/{w.published_round}/results/{table}.csv" for table in ("consensus", "city-weights", "capacity")),
         "/cities/gent",
         f"/rounds/{w.voting_round}/results",
         f"/rounds/{w.voting_round}/snapshot.json",

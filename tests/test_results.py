@@ -208,6 +208,7 @@ VISIBILITY = {
         "ranking.csv": _all(403),
         "acceptability.csv": _all(403),
         "cities.csv": _all(403),
+        "consensus.csv": _all(403),
         "snapshot.json": _all(403),
         "ballot of leuven": _all(403),
         "ballot of gent": _only("gent", 200, 403),
@@ -221,6 +222,7 @@ VISIBILITY = {
         "ranking.csv": _only("steering", 200, 403),
         "acceptability.csv": _only("steering", 200, 403),
         "cities.csv": _only("steering", False, 403),  # the committee checks the ranking, not the cities' scores
+        "consensus.csv": _only("steering", 200, 403),  # aggregates of all the cities
         "snapshot.json": _all(403),  # every city's raw scores: not before publication, not even the committee
         "ballot of leuven": _all(403),
         "ballot of gent": _only("gent", 200, 403),
@@ -234,6 +236,7 @@ VISIBILITY = {
         "ranking.csv": _all(200),
         "acceptability.csv": _all(200),
         "cities.csv": _all(True),
+        "consensus.csv": _all(200),
         "snapshot.json": _all(200),
         "ballot of leuven": _all(200),
         "ballot of gent": _all(200),
@@ -247,6 +250,7 @@ VISIBILITY = {
         "ranking.csv": _all(200),
         "acceptability.csv": _all(200),
         "cities.csv": _all(False),
+        "consensus.csv": _all(200),
         "snapshot.json": _only("steering", 200, 403),
         "ballot of leuven": _all(403),
         "ballot of gent": _only("gent", 200, 403),
@@ -265,6 +269,7 @@ def _visibility_answer(client, route: str, round_id: int):
         "ranking.csv": f"/rounds/{round_id}/results/ranking.csv",
         "acceptability.csv": f"/rounds/{round_id}/results/acceptability.csv",
         "cities.csv": f"/rounds/{round_id}/results/cities.csv",
+        "consensus.csv": f"/rounds/{round_id}/results/consensus.csv",
         "snapshot.json": f"/rounds/{round_id}/snapshot.json",
         "ballot of leuven": f"/rounds/{round_id}/ballots/leuven",
         "ballot of gent": f"/rounds/{round_id}/ballots/gent",
@@ -352,7 +357,8 @@ def test_the_page_shows_the_ranking_with_names_charts_tables_and_robustness(clie
         assert f'id="{name}-table"' in page
         assert f'href="/rounds/{built.round_id}/results/{name}.csv"' in page
     assert "<script>" not in page  # no inline script: only data blocks and external files
-    assert '<script src="/rounds/assets/plotly.min.js?v=' in page
+    # plotly.js's cartesian bundle draws every chart of the page (docs/operations.md, "Light pages"), not the full one.
+    assert page.count('<script src="/static/vendor/plotly-cartesian.min.js?v=') == 1 and "plotly.min.js" not in page
     assert 'class="no-inline-styles"' in page
     # Criterion names in the user's language.
     assert "Impact for citizens" in page and "Data availability" in page

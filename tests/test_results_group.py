@@ -586,3 +586,149 @@ def test_absent_or_null_blocks_give_no_section_and_blank_cells_draw(app):
     with app.test_request_context():
         heat = json.loads(charts_group.consensus_figure(consensus, "en"))["data"][0]
     assert heat["text"] == [[""], [""]]  # no score: an empty cell
+
+
+# --- the tables as CSV ------------------------------------------------------------------------------------------
+
+csv_table = test_results.csv_table
+CRITERIA = ["Impact for citizens", "Feasibility", "Data availability", "Relevance for several cities", "Cost"]
+
+
+def group_csv(client, group: Group, table: str) -> list[list[str]]:
+    response = client.get(f"/rounds/{group.round_id}/results/{table}.csv")
+    assert response.headers["Content-Disposition"] == f"attachment; filename=round-{group.round_id}-{table}.csv"
+    return csv_table(response)
+
+
+def test_each_group_section_offers_its_table_as_csv(client, group_round):
+    group = group_round(voter_weights=EVERYONE, select=2, effort=[5, 4, 1], capacity=6)
+    signed_in(client, "nobody@example.org")
+    page = results_page(client, group)
+    for name in ("consensus", "city-weights", "capacity"):
+        assert f'href="/rounds/{group.round_id}/results/{name}.csv" download' in section(page, name)
+
+    # The spread: every challenge (not only the table's first ones) × criterion, by title, with the page's figures.
+    consensus = group_csv(client, group, "consensus")
+    assert consensus[0] == ["Challenge", "Criterion", "Scores", "Median", "IQR", "Lowest score", "Highest score"]
+    assert len(consensus) == 1 + 3 * 5
+    assert [row[:2] for row in consensus[1:6]] == [[group.titles[0], name] for name in CRITERIA]
+    assert [float(v) for v in consensus[1][2:]] == [4, 4.5, 1.75, 1, 5]  # 5, 5, 4 and 1
+    assert [float(v) for v in consensus[6][2:]] == [4, 3, 0, 3, 3]  # everyone gave 3
+    assert {row[0] for row in consensus[1:]} == set(group.titles)
+
+    # The cities' weights as shares of 1, the group's and those ranked with.
+    weights = group_csv(client, group, "city-weights")
+    assert weights[0] == ["Weights of", *CRITERIA, "Distance"]
+    assert [[row[0], *map(float, row[1:])] for row in weights[1:5]] == [
+        ["Antwerpen", 0.125, 0.125, 0.125, 0.125, 0.5, 0.3],
+        ["Brugge", 0.2, 0.2, 0.2, 0.2, 0.2, 0.0],
+        ["Gent", 0.5, 0.125, 0.125, 0.125, 0.125, 0.3],
+        ["Leuven", 0.2, 0.2, 0.2, 0.2, 0.2, 0.0],
+    ]
+    shares = [round(group.result["group_weights"][k], 6) for k in ("impact", "feasibility", "data", "relevance", "cost")]
+    assert weights[5] == ["The group (geometric mean)", *map(str, shares), ""]
+    assert weights[6][0] == "Ranked with (the steering committee’s weights)" and weights[6][-1] == ""
+    assert [float(v) for v in weights[6][1:-1]] == [0.2] * 5
+    assert len(weights) == 7
+
+    # The capacity's challenges: rank, title, score, effort, chosen by the capacity and by the rank alone.
+    capacity = group_csv(client, group, "capacity")
+    assert capacity[0] == ["Rank", "Challenge", "Score", "Effort", "Selected", "Selected by rank alone"]
+    assert [row[:2] + row[3:] for row in capacity[1:]] == [
+        ["1", group.titles[0], "5.0", "yes", "yes"],
+        ["2", group.titles[1], "4.0", "no", "yes"],
+        ["3", group.titles[2], "1.0", "yes", "no"],
+    ]
+    assert [float(row[2]) for row in capacity[1:]] == pytest.approx([0.6125, 0.5, 0.3875])
+
+
+def test_the_group_csv_headers_and_names_are_in_the_readers_language(client, group_round):
+    group = group_round(voter_weights=EVERYONE, select=2, effort=[5, 4, 1], capacity=6)
+    signed_in(client, "nobody@example.org")
+    client.post("/language", data={"language": "nl"})
+    consensus = group_csv(client, group, "consensus")
+    assert consensus[0][:2] == ["Uitdaging", "Criterium"]
+    assert consensus[1][1] != "Impact for citizens"  # the criterion's Dutch name
+    weights = group_csv(client, group, "city-weights")
+    assert weights[0][0] == "Gewichten van" and weights[0][-1] == "Afstand"
+    assert weights[0][1:-1] == [row[1] for row in consensus[1:6]]
+    capacity = group_csv(client, group, "capacity")
+    assert capacity[0][0] == "Rang" and capacity[0][-1] == "Geselecteerd op rang alleen"
+    assert [row[-2:] for row in capacity[1:]] == [["ja", "ja"], ["nee", "ja"], ["ja", "nee"]]
+    assert capacity[1][2] == "0.6125"  # numbers keep their dot, for any spreadsheet
+
+
+def test_a_version_1_snapshot_has_no_group_csv(client, group_round):
+    group = group_round(version=1)
+    signed_in(client, "steering@example.org")
+    for name in ("consensus", "city-weights", "capacity"):
+        assert client.get(f"/rounds/{group.round_id}/results/{name}.csv").status_code == 404
+    assert client.get(f"/rounds/{group.round_id}/results/ranking.csv").status_code == 200
+    assert "/results/consensus.csv" not in results_page(client, group)
+
+
+def test_a_version_2_result_without_weights_or_capacity_has_only_the_consensus_csv(client, group_round):
+    group = group_round()
+    signed_in(client, "nobody@example.org")
+    assert len(group_csv(client, group, "consensus")) == 1 + 3 * 5
+    for name in ("city-weights", "capacity"):
+        assert client.get(f"/rounds/{group.round_id}/results/{name}.csv").status_code == 404
+
+
+def test_a_confidential_rounds_weights_csv_has_only_the_readers_own_city(client, group_round):
+    group = group_round(ballots_confidential=True, voter_weights=EVERYONE, select=2, effort=[5, 4, 1], capacity=6)
+    signed_in(client, "gent@example.org")
+    weights = group_csv(client, group, "city-weights")
+    assert [row[0] for row in weights[1:]] == [
+        "Gent",
+        "The group (geometric mean)",
+        "Ranked with (the steering committee’s weights)",
+    ]
+    assert weights[1][-1] == "0.3"  # Gent's own distance
+    for name in ("consensus", "city-weights", "capacity"):
+        body = client.get(f"/rounds/{group.round_id}/results/{name}.csv").get_data(as_text=True)
+        for other in ("Leuven", "Antwerpen", "Brugge", "leuven", "antwerpen", "brugge"):
+            assert other not in body, (name, other)
+    client.logout()
+    # Someone of no city, and the committee, get the group's rows only.
+    for email in ("nobody@example.org", "steering@example.org"):
+        signed_in(client, email)
+        rows_ = group_csv(client, group, "city-weights")[1:]
+        assert [row[0] for row in rows_] == ["The group (geometric mean)", "Ranked with (the steering committee’s weights)"]
+        client.logout()
+
+
+def test_before_publication_only_the_committee_gets_the_group_csv_without_any_city(client, group_round):
+    group = group_round(phase=RoundPhase.CLOSED, voter_weights=EVERYONE, select=2, effort=[5, 4, 1], capacity=6)
+    signed_in(client, "gent@example.org")
+    for name in ("consensus", "city-weights", "capacity"):
+        assert client.get(f"/rounds/{group.round_id}/results/{name}.csv").status_code == 403
+    client.logout()
+    signed_in(client, "steering@example.org")
+    assert [row[0] for row in group_csv(client, group, "city-weights")[1:]] == [
+        "The group (geometric mean)",
+        "Ranked with (the steering committee’s weights)",
+    ]
+    assert len(group_csv(client, group, "capacity")) == 4
+
+
+def test_the_page_loads_plotly_js_cartesian_bundle_for_all_its_charts(app, client, group_round):
+    from flask import url_for
+
+    from pilots.web import assets
+
+    group = group_round(voter_weights=EVERYONE, select=2, effort=[5, 4, 1], capacity=6)
+    signed_in(client, "nobody@example.org")
+    page = results_page(client, group)
+    with app.test_request_context():
+        cartesian = url_for("static", filename=assets.CARTESIAN_BUNDLE)
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert [src for src in scripts if "plotly" in src] == [cartesian]
+    assert "/rounds/assets/plotly.min.js" not in page
+    assert (
+        '<link rel="stylesheet" id="plotly.js-style-global" class="no-inline-styles" href="/rounds/assets/plotly.css?v=' in page
+    )
+    # The page draws the heat map, the bars and the scatter charts, all of them in that bundle.
+    names = ("ranking", "cities", "acceptability", "consensus", "city-weights", "capacity")
+    types = {trace.get("type") for name in names for trace in figure(page, name)["data"]}
+    assert {"heatmap", "bar", "scatter"} <= types <= assets.CARTESIAN_TRACES

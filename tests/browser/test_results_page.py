@@ -189,6 +189,9 @@ def test_the_group_decision_draws_its_charts_and_tables(app, live_server, page, 
     assert result["capacity"]["capacity_decided"] is True
     sign_in_in_english(page, live_server, "gent@demo.local")
     page.goto(f"{live_server}/rounds/{round_id}/results")
+    # plotly.js's cartesian bundle, not the full one, draws every chart of the page (docs/operations.md).
+    expect(page.locator("script[src^='/static/vendor/plotly-cartesian.min.js?v=']")).to_have_count(1)
+    expect(page.locator("script[src*='plotly.min.js']")).to_have_count(0)
     # The charts of the group decision draw under the CSP, like the others (the page fixture fails on any error).
     for name in ("capacity", "consensus", "city-weights"):
         container = page.locator(f"#{name}-chart")
@@ -208,4 +211,10 @@ def test_the_group_decision_draws_its_charts_and_tables(app, live_server, page, 
     expect(consensus.get_by_role("table", name=re.compile("agreement with the group"))).to_contain_text("Aalst")
     weights = page.get_by_role("region", name="The cities’ own weights")
     expect(weights.get_by_role("table").get_by_role("rowheader")).to_have_count(len(VOTERS) + 2)  # + group, ranked with
+    # Each section's table downloads as CSV, with the same rows.
+    with page.expect_download() as download:
+        weights.get_by_role("link", name="Download the data (CSV)").click()
+    assert download.value.suggested_filename == f"round-{round_id}-city-weights.csv"
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Weights of,") and len(lines) == 1 + len(VOTERS) + 2
     shots("group decision")

@@ -167,6 +167,7 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
     criteria = {c.key: c for c in round_.criteria}
     assets = charts.plotly_assets()
     figures = _figures(data, locale)
+    group_figures = _group_figures(group, locale)
     return render_template(
         "results/detail.html",
         round=round_,
@@ -174,7 +175,8 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
         form=form if _can_confirm(round_) else None,
         can_confirm=_can_confirm(round_),
         group=group,
-        group_figures=_group_figures(group, locale),
+        group_figures=group_figures,
+        page_figures=[*figures.values(), *group_figures.values()],  # for the plotly.js bundle (macros/plotly.html)
         challenges=challenges,
         computed=computed,
         confirmed=confirmed,
@@ -183,7 +185,6 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
         city_table_rows=charts.CITY_TABLE_ROWS,
         method_labels=METHOD_LABELS,
         maplibre_marker=assets.maplibre_marker,
-        plotly_version=charts.PLOTLY_VERSION,
         submitted=len(data.leave_one_out),
         snapshot_download=voting.can_download_snapshot(current_user, round_),
         voting_published=voting.results_public(round_),
@@ -235,12 +236,20 @@ def confirm(round_id: int):
     return _render(round_, data, form, 400)
 
 
-@bp.get("/<int:round_id>/results/<any(ranking, cities, acceptability):table>.csv")
+@bp.get('/<int:round_id>/results/<any(ranking, cities, acceptability, consensus, "city-weights", capacity):table>.csv')
 @allow(SIGNED_IN)
 def export_csv(round_id: int, table: str):
+    """One of the page's tables as CSV, with what the page shows the reader (the group decision's tables only for a
+    result that has them: 404 for a version-1 snapshot)."""
     round_ = _visible_round(round_id)
+    if table in charts_group.CSV_TABLES:
+        rows = charts_group.csv_rows(_group_data(round_), table)
+        if rows is None:
+            abort(404)
+    else:
+        rows = charts.csv_rows(_result_data(round_), table)
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(charts.csv_rows(_result_data(round_), table))
+    csv.writer(buffer).writerows(rows)
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",
