@@ -194,8 +194,24 @@ def journey(chromium, server, artifacts) -> Journey:
 # --- small steps ---------------------------------------------------------------------------------------------------
 
 
+#: The steps that cannot be undone: the round page's link leads to a page that says what they freeze, and its button.
+CONFIRMED_STEPS = {
+    "Stemming openen (legt de stembrief vast)": ("Stemming openen", "Ja, open de stemming"),
+    "Stemming sluiten en resultaat berekenen": ("Stemming sluiten en resultaat berekenen", "Ja, sluit de stemming"),
+    "Resultaten publiceren": ("Resultaten publiceren", "Ja, publiceer de resultaten"),
+}
+
+
 def advance(page: Page, button: str, phase: str) -> None:
-    page.get_by_role("region", name="Stuurgroep").get_by_role("button", name=button).click()
+    committee = page.get_by_role("region", name="Stuurgroep")
+    if button in CONFIRMED_STEPS:
+        heading, confirm = CONFIRMED_STEPS[button]
+        committee.get_by_role("link", name=button).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.get_by_role("region", name="Wat deze stap doet")).to_be_visible()
+        page.get_by_role("button", name=confirm).click()
+    else:
+        committee.get_by_role("button", name=button).click()
     expect(status(page)).to_contain_text("De ronde is naar de volgende fase gegaan.")
     expect(page.locator("[aria-current='step']")).to_contain_text(phase)
 
