@@ -15,6 +15,7 @@ group's weights are aggregates of all the cities and are shown to whoever sees t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,9 @@ class Consensus:
     self_excluded: bool  # cities did not score their own challenge in this round
     cities: tuple[CityFigure, ...]  # Spearman, furthest from the group first; only the cities the reader may see
     hidden: int  # the cities whose figure is not shown to the reader
+    #: The reader may not see every voting city's scores: cells scored by too few cities show no spread, and no
+    #: cell its lowest and highest score (``voting.shareable_cell``); the number is the threshold.
+    masked_below: int | None = None
 
     @property
     def table_rows(self) -> tuple[SpreadRow, ...]:
@@ -149,11 +153,20 @@ class GroupData:
     city_weights: CityWeights | None = None
     capacity: Capacity | None = None
     tie_rule: str | None = None  # "default" or "first_criterion_then_draw"; None: not said (version 1)
+    delphi: dict[str, Any] | None = None  # how the spread narrowed over a Delphi round's two passes (the engine's)
 
 
-def build(result: dict[str, Any], document: dict[str, Any], names: Names, visible_cities: set[str] | None = None) -> GroupData:
+def build(
+    result: dict[str, Any],
+    document: dict[str, Any],
+    names: Names,
+    visible_cities: set[str] | None = None,
+    shareable_cell: Callable[[dict[str, Any], bool], dict[str, Any]] | None = None,
+) -> GroupData:
     """The group-decision tables of a stored result; ``visible_cities``: the slugs whose figures may be shown
-    (None: all). ``document`` (the snapshot) gives the criteria's scales and the challenges' efforts."""
+    (None: all). ``document`` (the snapshot) gives the criteria's scales and the challenges' efforts.
+    ``shareable_cell(cell, every_city_visible)``: the rule (the voting service's) for what of one cell's spread a
+    reader who may not see every voting city's scores is shown; None shows every cell whole."""
     weights = result.get("weights") or {}
     keys = [key for key in names.criteria if key in weights] + sorted(set(weights) - set(names.criteria))
     criteria = tuple((key, names.criteria.get(key, key)) for key in keys)
@@ -171,18 +184,24 @@ def build(result: dict[str, Any], document: dict[str, Any], names: Names, visibl
 
     tie_break = result.get("tie_break")
     return GroupData(
-        consensus=_consensus(result, document, criteria, order, title, city, may_see),
+        consensus=_consensus(result, document, criteria, order, title, city, may_see, shareable_cell),
         city_weights=_city_weights(result, criteria, city, may_see),
         capacity=_capacity(result, document, title),
         tie_rule=tie_break.get("rule") if isinstance(tie_break, dict) else None,
+        delphi=result.get("delphi") if isinstance(result.get("delphi"), dict) else None,
     )
 
 
-def _consensus(result, document, criteria, order, title, city, may_see) -> Consensus | None:
+def _consensus(result, document, criteria, order, title, city, may_see, shareable_cell=None) -> Consensus | None:
     block = result.get("consensus")
     if not isinstance(block, dict):
         return None
     cells = block.get("cells") or {}
+    masked_below = None
+    if shareable_cell is not None:
+        every_city_visible = all(may_see(c["city"]) for c in block.get("cities") or [])
+        cells = {a: {c: shareable_cell(cell, every_city_visible) for c, cell in row.items()} for a, row in cells.items()}
+        masked_below = None if every_city_visible else getattr(shareable_cell, "threshold", None)
     widths = {}
     for criterion in document.get("criteria", []):
         low, high = criterion.get("scale", (0, 0))
@@ -225,6 +244,7 @@ def _consensus(result, document, criteria, order, title, city, may_see) -> Conse
         self_excluded=bool(result.get("excluded")),
         cities=shown,
         hidden=len(found) - len(shown),
+        masked_below=masked_below,
     )
 
 

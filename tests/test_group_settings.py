@@ -194,6 +194,32 @@ class TestTheSnapshot:
                 voting.advance(session.get(User, world["steering"]), round_id, RoundPhase.VOTING_OPEN)
 
 
+class TestAConfidentialRoundOfTheCitiesWeights:
+    def test_needs_three_cities_weights_before_it_closes(self, make_round, world, in_app):
+        round_id = make_round(RoundPhase.VOTING_OPEN, weight_source=WeightSource.CITIES, ballots_confidential=True)
+        with in_app() as session:
+            round_ = session.get(Round, round_id)
+            _give_weights(session, round_)
+            fill_ballots(session, world, round_id, cities=("gent", "leuven"))  # two cities: each could read the other
+            steering = session.get(User, world["steering"])
+            with force_locale("en"):
+                with pytest.raises(ServiceError) as refused:
+                    voting.advance(steering, round_id, RoundPhase.VOTING_OPEN)
+                assert "only 2 of the submitted ballots give weights" in str(refused.value.message)
+            assert session.get(Round, round_id).phase is RoundPhase.VOTING_OPEN
+            fill_ballots(session, world, round_id, cities=("kortrijk",))
+            voting.advance(steering, round_id, RoundPhase.VOTING_OPEN)
+            assert session.get(Round, round_id).phase is RoundPhase.CLOSED
+
+    def test_a_public_round_closes_with_two(self, make_round, world, in_app):
+        round_id = make_round(RoundPhase.VOTING_OPEN, weight_source=WeightSource.CITIES)
+        with in_app() as session:
+            _give_weights(session, session.get(Round, round_id))
+            fill_ballots(session, world, round_id, cities=("gent", "leuven"))
+            voting.advance(session.get(User, world["steering"]), round_id, RoundPhase.VOTING_OPEN)
+            assert session.get(Round, round_id).phase is RoundPhase.CLOSED
+
+
 class TestWhatTheApiShows:
     def _publish_with_city_weights(self, make_round, world, in_app, confidential: bool) -> int:
         round_id = make_round(RoundPhase.VOTING_OPEN, weight_source=WeightSource.CITIES, ballots_confidential=confidential)
@@ -217,5 +243,25 @@ class TestWhatTheApiShows:
         result = client.get(f"/api/v1/rounds/{round_id}").get_json()["result"]
         assert result["city_weights"] is None and result["distance"] is None
         assert result["consensus"]["cities"] == []
-        assert result["group_weights"] is not None and result["consensus"]["cells"]  # the aggregates stay
+        assert result["group_weights"] is not None and result["consensus"]["kendall_w"] is None  # aggregates stay
+        # Each cell was scored by 2 cities: its spread would give one city's score to the other (and to everyone).
+        cells = [cell for row in result["consensus"]["cells"].values() for cell in row.values()]
+        assert cells and all(cell["n"] <= 2 and cell["median"] is None and cell["min"] is None for cell in cells)
         assert {row["voter"] for row in result["leave_one_out"]} == {"gent", "kortrijk", "leuven"}  # as in version 1
+
+
+class TestWhatOfASpreadIsShared:
+    CELL = {"n": 6, "min": 1.0, "max": 5.0, "median": 3.0, "q1": 2.0, "q3": 4.0, "iqr": 2.0, "std": 1.2}
+
+    def test_a_reader_who_sees_every_citys_scores_sees_the_whole_cell(self):
+        assert voting.shareable_cell(self.CELL, True) == self.CELL
+
+    def test_otherwise_never_the_lowest_and_highest_score(self):
+        shared = voting.shareable_cell(self.CELL, False)
+        assert shared["min"] is None and shared["max"] is None
+        assert (shared["n"], shared["median"], shared["iqr"]) == (6, 3.0, 2.0)
+
+    @pytest.mark.parametrize("n", [1, 2, 3, 4])
+    def test_and_nothing_of_a_cell_too_few_cities_scored(self, n):
+        shared = voting.shareable_cell({**self.CELL, "n": n}, False)
+        assert shared["n"] == n and all(shared[key] is None for key in voting.SPREAD_FIGURES)

@@ -386,9 +386,11 @@ def test_a_confidential_round_names_only_the_readers_own_city(client, group_roun
         # Nor hidden in a number: Brugge's Spearman (−1) and Antwerpen's distance are nowhere.
         assert "-1.00" not in part
     assert "0.30" in weights_part and weights_part.count("0.30") == 1  # Gent's own distance only
-    # The aggregates stay: W and the spread.
+    # W stays; the spread of a cell scored by only 4 cities is not shown to a reader who sees only Gent's scores
+    # (its median and quartiles would be the others' scores), and the page says why.
     assert "Kendall’s W for this round: 0.25." in text(consensus)
-    assert rows(consensus, "consensus-table")[0][2:] == ["4", "4.5", "1.75", "1–5"]
+    assert rows(consensus, "consensus-table")[0][2:] == ["4", "–", "–", "–"]
+    assert "a cell scored by fewer than 5 cities shows no spread" in text(consensus)
     client.logout()
     # Someone of no city, and the committee, see no city's figures at all in a confidential round.
     for email in ("nobody@example.org", "steering@example.org"):

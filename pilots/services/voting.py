@@ -775,6 +775,10 @@ def _open_voting(round_: Round) -> dict:
     return {"challenges": [c.id for c in challenges], "cities": [c.slug for c in cities]}
 
 
+#: How many cities must give their weights before a confidential round that ranks with them can close.
+MIN_CITIES_WEIGHING = 3
+
+
 def missing_efforts(round_: Round) -> list[Challenge]:
     """The ballot's challenges without an estimated effort, when the round has a capacity (which needs them all)."""
     if round_.capacity is None:
@@ -846,6 +850,18 @@ def _close(round_: Round) -> dict:
         )
     if round_.weight_source is WeightSource.CITIES and not any(b.weights for b in submitted):
         raise ServiceError(_l("The round ranks with the cities' weights, but no submitted ballot gives weights."))
+    weighing = sum(1 for b in submitted if b.weights)
+    if round_.weight_source is WeightSource.CITIES and round_.ballots_confidential and weighing < MIN_CITIES_WEIGHING:
+        # The group weights are public: with one city they are its weights, with two a city that knows its own
+        # reads the other's from them. A confidential round needs enough cities for its promise to hold.
+        raise ServiceError(
+            _l(
+                "This round keeps the ballots confidential, but only %(n)d of the submitted ballots give weights: "
+                "with fewer than %(min)d, the group weights would show a city's own weights. Wait for more cities.",
+                n=weighing,
+                min=MIN_CITIES_WEIGHING,
+            )
+        )
     document = snapshot_document(round_)
     try:
         result = ranking.run(document)
@@ -903,8 +919,35 @@ def public_result(round_: Round, result: dict[str, Any] | None) -> dict[str, Any
         return result
     shown = {**result, **{key: None for key in PER_CITY_BLOCKS if key in result}}
     if isinstance(result.get("consensus"), dict):
-        shown["consensus"] = {**result["consensus"], "cities": []}
+        cells = result["consensus"].get("cells") or {}
+        shown["consensus"] = {
+            **result["consensus"],
+            "cities": [],
+            "cells": {a: {c: shareable_cell(cell, False) for c, cell in row.items()} for a, row in cells.items()},
+        }
     return shown
+
+
+#: The spread of the cities' scores on one cell, for a reader who may not see every city's scores: shown only when
+#: at least this many cities scored the cell (with two scores, a city that knows its own reads the other's; with
+#: three, the median and quartiles are the scores themselves), and never its lowest and highest score, each of
+#: which is one city's own.
+MIN_SCORES_FOR_A_SPREAD = 5
+SPREAD_FIGURES = ("min", "max", "median", "q1", "q3", "iqr", "std")
+
+
+def shareable_cell(cell: dict[str, Any], every_city_visible: bool) -> dict[str, Any]:
+    """One cell of the engine's ``consensus.cells`` as a reader may see it (``every_city_visible``: the reader
+    may see the scores of every city that voted, as once the results of a round without confidential ballots are
+    published)."""
+    if every_city_visible:
+        return cell
+    if int(cell.get("n") or 0) < MIN_SCORES_FOR_A_SPREAD:
+        return {**cell, **dict.fromkeys(SPREAD_FIGURES)}
+    return {**cell, "min": None, "max": None}
+
+
+shareable_cell.threshold = MIN_SCORES_FOR_A_SPREAD  # type: ignore[attr-defined]  (the pages say it)
 
 
 def can_see_scores(user: User, round_: Round, city_id: int) -> bool:

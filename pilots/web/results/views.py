@@ -88,7 +88,10 @@ def _group_data(round_: Round) -> charts_group.GroupData:
     names, visible, key = _reading(round_)
     snapshot = round_.snapshot
     return _GROUPS.get_or_make(
-        key, lambda: charts_group.build(voting.result_of(round_) or {}, json.loads(snapshot.document), names, set(visible))
+        key,
+        lambda: charts_group.build(
+            voting.result_of(round_) or {}, json.loads(snapshot.document), names, set(visible), voting.shareable_cell
+        ),
     )
 
 
@@ -175,6 +178,7 @@ def _render(round_: Round, data: charts.ResultData, form: ConfirmSelectionForm |
         form=form if _can_confirm(round_) else None,
         can_confirm=_can_confirm(round_),
         group=group,
+        delphi=group.delphi,
         group_figures=group_figures,
         page_figures=[*figures.values(), *group_figures.values()],  # for the plotly.js bundle (macros/plotly.html)
         challenges=challenges,
