@@ -88,6 +88,11 @@ class Round(Base):
         enum_column(EffortUnit, 16), default=EffortUnit.PERSON_MONTHS, server_default=EffortUnit.PERSON_MONTHS.value
     )
     capacity: Mapped[float | None]  # the total effort the selection may take; None: no limit
+    # Delphi (issue 15): the cities score, see the anonymised spread of the first pass, and may revise until the
+    # revision deadline; ``delphi_pass`` is 2 once the first pass has been closed.
+    delphi: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    revision_deadline: Mapped[date | None]
+    delphi_pass: Mapped[int] = mapped_column(default=1, server_default="1")
     # AHP pairwise judgements, {"<criterion id>:<criterion id>": value}, when the weights were derived that way.
     ahp_judgements: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # When each phase started
@@ -212,6 +217,10 @@ class Score(Base):
     challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id"))
     criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("criteria.id", ondelete="CASCADE"))
     value: Mapped[float]
+    # Delphi: the value at the end of the first pass (None: not scored then, or no Delphi pass), and the city's
+    # reason for a different value in the second pass.
+    first_value: Mapped[float | None]
+    revision_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     ballot: Mapped[Ballot] = relationship(back_populates="scores")
 

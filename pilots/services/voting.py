@@ -3,6 +3,7 @@ ballots, freeze the snapshot, compute and publish the result, and confirm the se
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -39,7 +40,7 @@ from pilots.models import (
     utcnow,
 )
 from pilots.ranking.ahp import inconsistent_judgements
-from pilots.services import audit, notifications, workspaces
+from pilots.services import audit, delphi, notifications, workspaces
 from pilots.services.errors import Forbidden, NotFound, ServiceError
 from pilots.services.notifications import Kind
 from pilots.services.transaction import check_version, unit_of_work
@@ -207,6 +208,8 @@ class RoundData:
     tie_break: TieBreak = TieBreak.DEFAULT
     effort_unit: EffortUnit = EffortUnit.PERSON_MONTHS
     capacity: float | None = None
+    delphi: bool = False
+    revision_deadline: date | None = None
 
 
 def _require_steering(actor: User | None) -> None:
@@ -226,6 +229,8 @@ def _clean_round(data: RoundData) -> RoundData:
         raise ServiceError(_l("Select from 1 to 5 pilots."), "pilots_to_select")
     if data.proposals_deadline and data.voting_deadline and data.voting_deadline < data.proposals_deadline:
         raise ServiceError(_l("Voting closes after the proposals deadline."), "voting_deadline")
+    if data.revision_deadline and data.voting_deadline and data.revision_deadline < data.voting_deadline:
+        raise ServiceError(_l("The revision deadline cannot be before the voting deadline."), "revision_deadline")
     if data.quorum is not None and not 1 <= data.quorum <= 1000:
         raise ServiceError(_l("The quorum is a number of cities, at least 1."), "quorum")
     if data.method not in METHODS:
@@ -285,7 +290,16 @@ def create_round(actor: User | None, data: RoundData, default_criteria: bool = T
 
 #: Settings frozen when voting opens (the ballots are filled in on them) and when the round closes (the result).
 #: The tie-break rule and whose weights count are public before voting, so that nobody fixes them knowing the scores.
-FROZEN_AT_VOTING = {"year", "pilots_to_select", "allow_self_scoring", "weight_source", "tie_break", "effort_unit"}
+FROZEN_AT_VOTING = {
+    "year",
+    "pilots_to_select",
+    "allow_self_scoring",
+    "weight_source",
+    "tie_break",
+    "effort_unit",
+    "delphi",
+    "revision_deadline",
+}
 FROZEN_AT_CLOSE = {
     "quorum",
     "method",
@@ -575,14 +589,21 @@ def eligible_challenges(round_: Round) -> list[Challenge]:
     )
 
 
-def advance(actor: User | None, round_id: int, expected_phase: RoundPhase) -> Round:
-    """Move the round to its next phase. ``expected_phase`` guards against a double click or a stale page."""
+def advance(actor: User | None, round_id: int, expected_phase: RoundPhase, expected_pass: int | None = None) -> Round:
+    """Move the round to its next phase. ``expected_phase`` (and, in a Delphi round, ``expected_pass``) guards against
+    a double click or a stale page. Closing the first pass of a Delphi round keeps voting open for the revision."""
     _require_steering(actor)
     round_ = lock_round(round_id)
-    if round_.phase is not expected_phase:
+    if round_.phase is not expected_phase or (expected_pass is not None and round_.delphi_pass != expected_pass):
         raise ServiceError(_l("The round has moved on in the meantime. Reload the page."))
     if round_.phase is RoundPhase.PUBLISHED:
         raise ServiceError(_l("The results are published: this round is finished."))
+    if delphi.first_pass_open(round_):
+        with unit_of_work():
+            details = delphi.open_revision(round_)
+            round_.version += 1
+            audit.record(actor, "round.revision_opened", "round", round_.id, **details)
+        return round_
     target = PHASE_ORDER[phase_index(round_.phase) + 1]
     now = utcnow()
     with unit_of_work():
@@ -630,6 +651,7 @@ class StepSummary:
     submitted: int
     scores: int
     computed_selection: int
+    first_pass: bool = False  # closing the first pass of a Delphi round: the cities may revise, nothing is computed
 
     @property
     def not_submitted(self) -> int:
@@ -680,6 +702,7 @@ def step_summary(round_: Round, step: str) -> StepSummary:
         submitted=submitted_count,
         scores=scores,
         computed_selection=computed,
+        first_pass=step == "closed" and delphi.first_pass_open(round_),
     )
 
 
@@ -833,6 +856,9 @@ def snapshot_document(round_: Round) -> dict[str, Any]:
         document["effort"] = efforts
     if round_.capacity is not None:
         document["capacity"] = round_.capacity
+    if delphi.in_revision(round_):
+        # Both passes, oldest first; the engine ranks with the last, which ``ballots`` must equal.
+        document["passes"] = [delphi.first_pass_ballots(round_, keys), document["ballots"]]
     return document
 
 
@@ -1052,21 +1078,29 @@ def excluded_cells(round_: Round, ballot: Ballot) -> set[int]:
 
 @dataclass
 class BallotInput:
-    """What a voter typed: raw text per (challenge id, criterion id), and a note per challenge id."""
+    """What a voter typed: raw text per (challenge id, criterion id), a note per challenge id, and in the second
+    pass of a Delphi round a reason per changed cell."""
 
     cells: dict[tuple[int, int], str]
     notes: dict[int, str]
+    reasons: dict[tuple[int, int], str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
 class BallotErrors(ServiceError):
-    """Cells that could not be saved, with a message each; nothing was saved."""
+    """Cells that could not be saved, with a message each (``reasons``: for the Delphi reason of a cell); nothing
+    was saved."""
 
     cells: dict[tuple[int, int], str]
+    reasons: dict[tuple[int, int], str]
 
-    def __init__(self, cells: dict[tuple[int, int], str]) -> None:
-        super().__init__(_l("Some scores are not valid; nothing was saved. Correct the marked cells."))
+    def __init__(self, cells: dict[tuple[int, int], str], reasons: dict[tuple[int, int], str] | None = None) -> None:
+        if cells:
+            super().__init__(_l("Some scores are not valid; nothing was saved. Correct the marked cells."))
+        else:
+            super().__init__(_l("Some changed scores have no reason; nothing was saved. Give a reason next to each marked cell."))
         self.cells = cells
+        self.reasons = reasons or {}
 
 
 def parse_scores(round_: Round, ballot: Ballot, data: BallotInput) -> tuple[dict[tuple[int, int], float], dict[int, str]]:
@@ -1146,6 +1180,9 @@ def save_ballot(
     if ballot.status is BallotStatus.SUBMITTED:
         raise ServiceError(_l("This ballot is submitted. Reopen it to change it."))
     values, notes = parse_scores(round_, ballot, data)
+    first, reasons, cell_errors, reason_errors = delphi.check_revision(round_, ballot, values, data.reasons, submit)
+    if cell_errors or reason_errors:
+        raise BallotErrors(cell_errors, reason_errors)
     if submit and not values:
         raise ServiceError(_l("Score at least one challenge before submitting."))
     if submit and lacks_city_weights(round_, ballot):
@@ -1167,7 +1204,14 @@ def save_ballot(
             db.session.execute(
                 insert(Score),
                 [
-                    {"ballot_id": ballot.id, "challenge_id": challenge_id, "criterion_id": criterion_id, "value": value}
+                    {
+                        "ballot_id": ballot.id,
+                        "challenge_id": challenge_id,
+                        "criterion_id": criterion_id,
+                        "value": value,
+                        "first_value": first.get((challenge_id, criterion_id)),
+                        "revision_reason": reasons.get((challenge_id, criterion_id), ""),
+                    }
                     for (challenge_id, criterion_id), value in sorted(values.items())
                 ],
             )
@@ -1187,6 +1231,7 @@ def save_ballot(
             city_id=city_id,
             scores=len(values),
             notes=len(notes),
+            **({"revised": len(reasons)} if delphi.in_revision(round_) else {}),
         )
     db.session.expire(ballot)
     return ballot

@@ -91,6 +91,7 @@ AUDIT_ACTIONS: dict[str, LazyString] = {
     f"round.{RoundPhase.CLOSED.value}": _l("Voting closed"),
     f"round.{RoundPhase.PUBLISHED.value}": _l("Results published"),
     "round.voters_reminded": _l("Voters reminded"),
+    "round.revision_opened": _l("First pass closed: the cities may revise their scores"),
     "round.selection_confirmed": _l("Selection confirmed"),
     "round.pledged": _l("A city said whether it takes part"),
     "round.followed": _l("Round followed"),

@@ -114,6 +114,19 @@ class RoundForm(FlaskForm):
             "round selects the best set of challenges that fits, which need not be the top of the ranking."
         ),
     )
+    delphi = BooleanField(
+        _l("Delphi pass: let the cities revise after seeing the spread"),
+        description=_l(
+            "Closing the first pass shows every city the spread of the scores (median and interquartile range per cell, "
+            "never another city's own scores) next to its own, and lets it revise them until the revision deadline, "
+            "with a short reason for each changed score. The ranking uses the second pass. Fixed when voting opens."
+        ),
+    )
+    revision_deadline = DateField(
+        _l("Revision deadline"),
+        validators=[Optional()],
+        description=_l("Planned end of the second pass, after the voting deadline."),
+    )
     version = HiddenField()
     submit = SubmitField(_l("Save"))
 
@@ -175,4 +188,5 @@ SAATY_VALUES = {
 
 class AdvanceForm(FlaskForm):
     expected_phase = HiddenField(validators=[InputRequired()])
+    expected_pass = HiddenField()  # a Delphi round: the pass the page was opened in
     submit = SubmitField()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from pilots.extensions import db
 from pilots.models import PHASE_ORDER, BallotStatus, City, Direction, EffortUnit, RoundPhase, TieBreak, WeightSource
 from pilots.security.access import SIGNED_IN, STEERING, allow, voter_of
-from pilots.services import capacity, notifications, pledges, voting
+from pilots.services import capacity, delphi, notifications, pledges, voting
 from pilots.services.errors import ServiceError
 from pilots.web import numbers
 from pilots.web.admin.forms import parse_version
@@ -79,6 +79,8 @@ def _round_data(form: RoundForm) -> voting.RoundData:
         tie_break=TieBreak(form.tie_break.data),
         effort_unit=EffortUnit(form.effort_unit.data),
         capacity=form.capacity.data,
+        delphi=form.delphi.data,
+        revision_deadline=form.revision_deadline.data,
     )
 
 
@@ -169,12 +171,17 @@ def advance(round_id: int):
             expected = RoundPhase(form.expected_phase.data)
         except ValueError:
             abort(400)
+        # The pass the page was opened in (a Delphi round); anything but a number means "not said".
+        expected_pass = int(form.expected_pass.data) if (form.expected_pass.data or "").isdigit() else None
         try:
-            voting.advance(current_user, round_.id, expected)
+            moved = voting.advance(current_user, round_.id, expected, expected_pass)
         except ServiceError as error:
             flash_service_error(error)
         else:
-            flash(_("The round moved to the next phase."), "success")
+            if moved.phase is RoundPhase.VOTING_OPEN and delphi.in_revision(moved) and expected is RoundPhase.VOTING_OPEN:
+                flash(_("The first pass is closed: the cities see the spread and may revise their scores."), "success")
+            else:
+                flash(_("The round moved to the next phase."), "success")
     return redirect(url_for("rounds.detail", round_id=round_.id))
 
 
@@ -209,12 +216,12 @@ def confirm_step(round_id: int, step: str):
         flash(_("This step is not possible in the round's current phase."), "info")
         return redirect(url_for("rounds.detail", round_id=round_.id))
     summary = voting.step_summary(round_, step)
-    form = AdvanceForm(formdata=None, expected_phase=summary.expected_phase.value)
+    form = AdvanceForm(formdata=None, expected_phase=summary.expected_phase.value, expected_pass=str(round_.delphi_pass))
     return render_template(
         "rounds/confirm_step.html",
         round=round_,
         step=step,
-        title=STEP_TITLES[step],
+        title=_("Close the first pass and show the spread") if summary.first_pass else STEP_TITLES[step],
         summary=summary,
         form=form,
         selection_form=_selection_form(round_) if step == "selection" else None,
@@ -385,10 +392,12 @@ def _ballot_context(round_, city_slug: str):
     return city, ballot
 
 
-def _render_ballot(round_, city, ballot, cells=None, notes=None, cell_errors=None, status=200):
+def _render_ballot(round_, city, ballot, cells=None, notes=None, cell_errors=None, status=200, reasons=None, reason_errors=None):
+    revision = delphi.ballot_view(round_, ballot)
     if cells is None:
         cells = {(s.challenge_id, s.criterion_id): _format(s.value) for s in ballot.scores}
         notes = {n.challenge_id: n.text for n in ballot.notes}
+        reasons = dict(revision.reasons) if revision else {}
     editable = (
         round_.phase is RoundPhase.VOTING_OPEN and ballot.status is BallotStatus.DRAFT and current_user.is_voter_of(city.id)
     )
@@ -401,6 +410,11 @@ def _render_ballot(round_, city, ballot, cells=None, notes=None, cell_errors=Non
         notes=notes or {},
         cell_errors=cell_errors or {},
         editable=editable,
+        # Delphi (pilots/services/delphi.py): the first pass's spread, the city's own first-pass scores, the reasons.
+        revision=revision,
+        reasons=reasons or {},
+        reason_errors=reason_errors or {},
+        score_text=_format,
         excluded=voting.excluded_cells(round_, ballot),
         locale=_locale(),
         can_reopen=(
@@ -431,12 +445,14 @@ def ballot(round_id: int, city: str):
 def save_ballot(round_id: int, city: str):
     round_ = _round_or_404(round_id)
     city_, ballot_ = _ballot_context(round_, city)
-    cells, notes = {}, {}
+    cells, notes, reasons = {}, {}, {}
     for name, value in request.form.items():
         parts = name.split("-")
         try:
             if parts[0] == "score" and len(parts) == 3:
                 cells[(int(parts[1]), int(parts[2]))] = value[:50]
+            elif parts[0] == "reason" and len(parts) == 3:
+                reasons[(int(parts[1]), int(parts[2]))] = value[:1000]
             elif parts[0] == "note" and len(parts) == 2:
                 notes[int(parts[1])] = value[:2000]
         except ValueError:
@@ -447,18 +463,18 @@ def save_ballot(round_id: int, city: str):
             current_user,
             round_.id,
             city_.id,
-            voting.BallotInput(cells, notes),
+            voting.BallotInput(cells, notes, reasons),
             parse_version(request.form.get("version")),
             submit=submit,
         )
     except voting.BallotErrors as error:
         flash(str(error.message), "danger")
-        return _render_ballot(round_, city_, ballot_, cells, notes, error.cells, status=400)
+        return _render_ballot(round_, city_, ballot_, cells, notes, error.cells, 400, reasons, error.reasons)
     except ServiceError as error:
         if error.__class__.__name__ in ("NotFound", "Forbidden"):
             flash_service_error(error)
         flash(str(error.message), "danger")
-        return _render_ballot(round_, city_, ballot_, cells, notes, status=400)
+        return _render_ballot(round_, city_, ballot_, cells, notes, status=400, reasons=reasons)
     flash(_("Ballot submitted. You can reopen it until voting closes.") if submit else _("Draft saved."), "success")
     return redirect(url_for("rounds.ballot", round_id=round_.id, city=city_.slug))
 
