@@ -20,17 +20,18 @@ from pilots.services.errors import ServiceError
 from tests.conftest import count_queries
 from tests.voting_world import signed_in
 
-#: A fourth city, so that a cell can have three scores besides a city's own.
-CITIES4 = ("gent", "leuven", "kortrijk", "brugge")
-#: The first pass on the extra "reach" criterion (scale 0–100), per city: median 30, quartiles 20 and 42.5.
-REACH = {"gent": 11, "leuven": 23, "kortrijk": 37, "brugge": 59}
+#: Three more cities, so that a cell can have five scores besides a city's own (the least that shows a spread).
+CITIES4 = ("gent", "leuven", "kortrijk", "brugge", "mechelen", "aalst")
+#: The first pass on the extra "reach" criterion (scale 0–100), per city: median 39, quartiles 26.5 and 54.5.
+REACH = {"gent": 11, "leuven": 23, "kortrijk": 37, "brugge": 59, "mechelen": 41, "aalst": 70}
 
 
 @pytest.fixture
 def world4(world, make_user, in_app):
-    world["brugge"] = make_user("brugge@example.org", city="brugge", locale="en")
-    with in_app() as session:
-        world["brugge_city"] = session.scalar(select(User).where(User.id == world["brugge"])).memberships[0].city_id
+    for slug in ("brugge", "mechelen", "aalst"):
+        world[slug] = make_user(f"{slug}@example.org", city=slug, locale="en")
+        with in_app() as session:
+            world[f"{slug}_city"] = session.scalar(select(User).where(User.id == world[slug])).memberships[0].city_id
     return world
 
 
@@ -124,7 +125,7 @@ class TestTheWholeFlow:
         page = _text(client.get(f"/rounds/{round_id}/ballots/gent").text)
         assert "Second pass: revise after seeing the spread" in page
         spread = re.search(rf'data-testid="spread-{challenge_id}-{reach_id}">(.*?)</div>', page).group(1)
-        assert "median 30, middle half 20 to 42.5." in spread and "Gent in the first pass: 11" in spread
+        assert "median 39, middle half 26.5 to 54.5." in spread and "Gent in the first pass: 11" in spread
         for other in ("23", "37", "59"):
             assert other not in spread and f'value="{other}"' not in page and f": {other}<" not in page
 
@@ -185,7 +186,9 @@ class TestTheWholeFlow:
             assert ranking.canonical_json(ranking.run(json.loads(round_.snapshot.document))) == round_.snapshot.result
             result = voting.result_of(round_)
             assert result["delphi"]["passes"] == 2 and result["delphi"]["narrowing"] > 0
-            assert result["aggregate"][str(challenge_id)]["criteria"]["reach"]["mean"] == (28 + 23 + 37 + 59) / 4
+            assert result["aggregate"][str(challenge_id)]["criteria"]["reach"]["mean"] == pytest.approx(
+                (28 + 23 + 37 + 59 + 41 + 70) / 6
+            )
         # After publication the committee reads the reason where it may see the city's scores, and the results say
         # how the spread narrowed.
         client.post(f"/rounds/{round_id}/advance", data={"expected_phase": "closed"})
@@ -207,17 +210,17 @@ class TestTheWholeFlow:
 
 
 class TestTheRules:
-    def test_fewer_than_three_other_scores_show_no_spread(self, client, make_round, world4, in_app):
+    def test_fewer_than_five_other_scores_show_no_spread(self, client, make_round, world4, in_app):
         round_id = _delphi_round(make_round, in_app, world4)
-        _submit_all(in_app, world4, round_id, cities=("gent", "leuven", "kortrijk"))  # Brugge does not submit
-        challenge_id, reach_id = _reach_cell(in_app, round_id, world4)
+        # Brugge does not submit in the first pass: each cell has 4 scores, 3 of them besides Gent's own.
+        _submit_all(in_app, world4, round_id, cities=("gent", "leuven", "kortrijk", "mechelen"))
         with in_app() as session:
             voting.advance(session.get(User, world4["steering"]), round_id, RoundPhase.VOTING_OPEN, 1)
             round_ = session.get(Round, round_id)
-            assert delphi.spread(round_, world4["gent_city"]) == {}  # 3 scores, only 2 besides Gent's
-            # Brugge did not score in the first pass: the 3 scores are all of other cities.
-            shown = delphi.spread(round_, world4["brugge_city"])[(challenge_id, reach_id)]
-            assert (shown.n, shown.median) == (3, 23)
+            assert delphi.spread(round_, world4["gent_city"]) == {}  # 4 scores, only 3 besides Gent's
+            # Brugge did not score in the first pass: 4 scores of other cities are still too few (it could solve
+            # the median and quartiles for them).
+            assert delphi.spread(round_, world4["brugge_city"]) == {}
         signed_in(client, "gent@example.org")
         page = _text(client.get(f"/rounds/{round_id}/ballots/gent").text)
         assert not re.search(r"median [0-9]", page) and "First pass: too few scores to show the spread." in page
@@ -237,8 +240,8 @@ class TestTheRules:
             steering = session.get(User, world4["steering"])
             voting.advance(steering, round_id, RoundPhase.VOTING_OPEN, 2)
             doc = json.loads(session.get(Round, round_id).snapshot.document)
-            assert [b["voter"] for b in doc["passes"][0]] == ["gent", "kortrijk", "leuven"]
-            assert [b["voter"] for b in doc["ballots"]] == ["brugge", "gent", "kortrijk", "leuven"]
+            assert [b["voter"] for b in doc["passes"][0]] == ["gent", "kortrijk", "leuven", "mechelen"]
+            assert [b["voter"] for b in doc["ballots"]] == ["brugge", "gent", "kortrijk", "leuven", "mechelen"]
 
     def test_the_spread_takes_one_query(self, app, make_round, world4, in_app):
         round_id = _delphi_round(make_round, in_app, world4)

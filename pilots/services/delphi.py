@@ -10,8 +10,8 @@ keeps each score as it was when the first pass closed, so the snapshot holds bot
   reopens its ballot, as in any round, and submits again). A city that did not submit in the first pass may still
   submit in the second; it has no first-pass scores, so it counts in the second pass only and gives no reasons.
 * The spread of a cell (median and interquartile range of the first pass, from every ballot submitted in it) is
-  shown only where at least ``MIN_OTHERS`` cities *other than the ballot's city* scored the cell, so that a city
-  never reads a figure made of its own score and one or two others. No page shows another city's own score.
+  shown only where at least ``MIN_OTHERS`` (5) cities *other than the ballot's city* scored the cell, so that a city
+  cannot solve the figures for the few others' scores. No page shows another city's own score.
 * A city that submitted in the first pass gives a reason (at most ``REASON_LENGTH`` characters) for every cell
   whose score it changes, to submit; a score of the first pass may be changed, not removed. Reasons are not engine
   input: they stay in the database and are shown on the ballot page, to whoever may see the city's scores.
@@ -32,8 +32,10 @@ from pilots.extensions import db
 from pilots.models import Ballot, BallotStatus, City, Round, RoundPhase, Score
 from pilots.services.errors import ServiceError
 
-#: A cell's spread is shown only where at least this many cities besides the ballot's own scored it.
-MIN_OTHERS = 3
+#: A cell's spread is shown only where at least this many cities besides the ballot's own scored it: the same
+#: threshold as the results page's (``voting.MIN_SCORES_FOR_A_SPREAD``). With 3 others, the median and quartiles
+#: (the city's own score among them) are 3 equations in 3 unknowns: the city could solve for the others' scores.
+MIN_OTHERS = 5
 #: The longest reason for a changed score.
 REASON_LENGTH = 300
 
