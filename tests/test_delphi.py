@@ -98,13 +98,20 @@ class TestTheWholeFlow:
         _submit_all(in_app, world4, round_id)
         challenge_id, reach_id = _reach_cell(in_app, round_id, world4)
 
-        # The committee's confirmation says this closes the first pass, until the revision deadline.
+        # The round page's step and the committee's confirmation say this closes the first pass, until the revision
+        # deadline.
         signed_in(client, "steering@example.org")
+        round_page = _text(client.get(f"/rounds/{round_id}").text)
+        assert f'href="/rounds/{round_id}/confirm/closed">Close the first pass and show the spread</a>' in round_page
+        assert "The second pass is running." not in round_page
         page = _text(client.get(f"/rounds/{round_id}/confirm/closed").text)
         assert "Close the first pass and show the spread" in page
         assert "may revise until May 15, 2026" in page and "Yes, close the first pass" in page
         assert 'name="expected_pass" value="1"' in page
         _close_first_pass(client, round_id)
+        round_page = _text(client.get(f"/rounds/{round_id}").text)
+        assert "The second pass is running." in round_page
+        assert f'href="/rounds/{round_id}/confirm/closed">Close voting and compute the result</a>' in round_page
         with in_app() as session:
             round_ = session.get(Round, round_id)
             assert round_.phase is RoundPhase.VOTING_OPEN and round_.delphi_pass == 2 and round_.snapshot is None

@@ -143,7 +143,7 @@ def test_a_delphi_round_through_both_passes(app, live_server, page: Page, shots,
     expect(page.get_by_text("Delphi pass: after the first pass every city sees the spread")).to_be_visible()
     committee_step(
         page,
-        "Close voting and compute the result",
+        "Close the first pass and show the spread",
         "Close the first pass and show the spread",
         "Yes, close the first pass",
         (

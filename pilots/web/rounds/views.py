@@ -152,6 +152,8 @@ def detail(round_id: int):
         effort_unit_labels=EFFORT_UNIT_LABELS,
         can_see_results=voting.can_see_results(current_user, round_),
         can_edit_criteria=voting.can_edit_criteria(current_user, round_),
+        first_pass_open=delphi.first_pass_open(round_),
+        second_pass_running=delphi.in_revision(round_) and round_.phase is RoundPhase.VOTING_OPEN,
         visible_ballots={b.id for b in ballots.values() if voting.can_see_ballot(current_user, round_, b)},
         following=notifications.is_following(current_user, round_),
         next_step=next(
